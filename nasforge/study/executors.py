@@ -1,0 +1,109 @@
+"""The Executor extension point, and the serial executor.
+
+Executors only run evaluations; the study loop is the single writer of the store. A task is a plain
+picklable tuple so process pools and Ray can ship it; an outcome says either metrics or why not.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..architecture import Architecture
+from ..evaluators.base import Evaluator
+
+
+@dataclass(frozen=True)
+class Task:
+    """One evaluation to run: trial ``number`` of ``arch`` at ``fidelity`` with ``seed``."""
+
+    number: int
+    arch: Architecture
+    fidelity: int | None
+    seed: int
+
+
+@dataclass
+class Outcome:
+    """The result of a task: ``metrics`` on success, else ``error`` (one line, the reason)."""
+
+    number: int
+    metrics: dict[str, Any] | None
+    error: str | None = None
+    started: float = 0.0
+    finished: float = 0.0
+    pruned: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_task(evaluator: Evaluator, task: Task) -> Outcome:
+    """Evaluate one task, turning any exception into a FAILED outcome with its reason."""
+    started = time.time()
+    try:
+        metrics = evaluator.evaluate(task.arch, task.fidelity, task.seed)
+    except Exception as exc:  # noqa: BLE001 - a crashing trial must not stop the study
+        reason = f"{type(exc).__name__}: {exc}".strip()
+        tb = traceback.format_exc(limit=3)
+        return Outcome(task.number, None, reason, started, time.time(), extra={"traceback": tb})
+    return Outcome(task.number, dict(metrics), None, started, time.time())
+
+
+class Executor(ABC):
+    """Runs tasks; ``capacity`` is how many may be in flight at once."""
+
+    name: str = "executor"
+
+    @property
+    @abstractmethod
+    def capacity(self) -> int:
+        """Maximum number of tasks in flight."""
+
+    @abstractmethod
+    def start(self, evaluator: Evaluator) -> None:
+        """Prepare workers for ``evaluator`` (called once before the first submit)."""
+
+    @abstractmethod
+    def submit(self, task: Task) -> None:
+        """Queue a task; must not block for long."""
+
+    @abstractmethod
+    def wait(self, timeout: float | None = None) -> list[Outcome]:
+        """Block until at least one outcome is ready (or timeout) and return all ready ones."""
+
+    def shutdown(self) -> None:
+        """Release workers; safe to call twice."""
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+class SerialExecutor(Executor):
+    """Runs each task in the calling process when the study waits for it (deterministic order)."""
+
+    name = "serial"
+
+    def __init__(self) -> None:
+        self._evaluator: Evaluator | None = None
+        self._queue: list[Task] = []
+
+    @property
+    def capacity(self) -> int:
+        return 1
+
+    def start(self, evaluator: Evaluator) -> None:
+        self._evaluator = evaluator
+
+    def submit(self, task: Task) -> None:
+        self._queue.append(task)
+
+    def wait(self, timeout: float | None = None) -> list[Outcome]:
+        if not self._queue:
+            return []
+        assert self._evaluator is not None, "start() must be called before wait()"
+        return [run_task(self._evaluator, self._queue.pop(0))]
