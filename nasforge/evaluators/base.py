@@ -35,6 +35,9 @@ class Evaluator(ABC):
         options = self.fidelities()
         return max(options) if options else None
 
+    def prepare(self) -> None:
+        """Load and check data up front, so a bad path fails before a study is created."""
+
     def describe(self) -> dict[str, Any]:
         """What the report shows about this evaluator (dataset, data path, ...)."""
         return {"evaluator": self.name}

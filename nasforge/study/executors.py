@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..architecture import Architecture
+from ..errors import ConfigError
 from ..evaluators.base import Evaluator
 
 
@@ -88,7 +89,11 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 1) -> None:
+        if workers != 1:
+            raise ConfigError(
+                f"the serial executor runs 1 worker, got workers={workers}; use executor 'local' or 'ray'"
+            )
         self._evaluator: Evaluator | None = None
         self._queue: list[Task] = []
 

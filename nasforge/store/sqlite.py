@@ -1,0 +1,210 @@
+"""SQLite study store: every trial and the strategy checkpoint, crash-safe by construction.
+
+One transaction records newly asked trials together with the strategy state after the ask, and one
+records a finished trial together with the state after the tell. So after a ``kill -9`` at any
+moment the file holds a consistent pair (state, trials): trials still RUNNING are exactly the ones
+asked but not told, and the study re-runs them rather than asking again. WAL journaling keeps
+writes cheap and lets readers (``nasforge report``) look at a study while it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import StorageError
+from ..trial import Trial, TrialState
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS studies (
+    study_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    config TEXT NOT NULL,
+    strategy_state TEXT,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    study_id INTEGER NOT NULL REFERENCES studies(study_id),
+    number INTEGER NOT NULL,
+    arch TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    fidelity INTEGER,
+    state TEXT NOT NULL,
+    vals TEXT,
+    metrics TEXT,
+    error TEXT,
+    started REAL,
+    finished REAL,
+    PRIMARY KEY (study_id, number)
+);
+"""
+
+
+@dataclass(frozen=True)
+class StudyRecord:
+    """A study row: its id, name, the config it was created with, and the last strategy state."""
+
+    study_id: int
+    name: str
+    config: dict[str, Any]
+    strategy_state: dict[str, Any] | None
+    created: float
+
+
+class SQLiteStore:
+    """Study store over one SQLite file (``":memory:"`` for tests and throwaway studies)."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            parent = Path(self.path).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise StorageError(f"storage folder {str(parent)!r} does not exist")
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable against process crashes (kill -9); only power loss can lose the tail.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{self.path!r} is not a nasforge study file: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- studies ---------------------------------------------------------------------------------
+
+    def create_study(self, name: str, config: dict[str, Any]) -> StudyRecord:
+        try:
+            with self._tx():
+                cur = self._db.execute(
+                    "INSERT INTO studies (name, config, created) VALUES (?, ?, ?)",
+                    (name, json.dumps(config), time.time()),
+                )
+        except sqlite3.IntegrityError:
+            raise StorageError(
+                f"study {name!r} already exists in {self.path}; resume it with "
+                f"'nasforge resume {name}' or choose another --name"
+            ) from None
+        return self.get_study(name) if cur.lastrowid else self.get_study(name)
+
+    def get_study(self, name: str) -> StudyRecord:
+        row = self._db.execute(
+            "SELECT study_id, name, config, strategy_state, created FROM studies WHERE name = ?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            names = self.study_names()
+            known = ", ".join(repr(n) for n in names) if names else "none"
+            raise StorageError(f"no study {name!r} in {self.path}; studies there: {known}")
+        state = json.loads(row[3]) if row[3] else None
+        return StudyRecord(row[0], row[1], json.loads(row[2]), state, row[4])
+
+    def study_names(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM studies ORDER BY study_id")]
+
+    def counts(self, study_id: int) -> dict[str, int]:
+        counts = {s.value: 0 for s in TrialState}
+        for state, n in self._db.execute(
+            "SELECT state, COUNT(*) FROM trials WHERE study_id = ? GROUP BY state", (study_id,)
+        ):
+            counts[state] = n
+        return counts
+
+    # --- trials ------------------------------------------------------------------------------------
+
+    def start_trials(self, study_id: int, trials: Iterable[Trial], state: dict[str, Any]) -> None:
+        """Record newly asked trials as RUNNING together with the strategy state after the ask."""
+        with self._tx():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO trials (study_id, number, arch, seed, fidelity, state, "
+                "started) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (study_id, t.number, t.arch, t.seed, t.fidelity, TrialState.RUNNING.value, t.started)
+                    for t in trials
+                ],
+            )
+            self._save_state(study_id, state)
+
+    def finish_trial(self, study_id: int, trial: Trial, state: dict[str, Any] | None) -> None:
+        """Record a trial's final state together with the strategy state after the tell."""
+        with self._tx():
+            self._db.execute(
+                "UPDATE trials SET state = ?, vals = ?, metrics = ?, error = ?, started = ?, "
+                "finished = ?, fidelity = ? WHERE study_id = ? AND number = ?",
+                (
+                    trial.state.value,
+                    None if trial.values is None else json.dumps(trial.values),
+                    json.dumps(trial.metrics),
+                    trial.error,
+                    trial.started,
+                    trial.finished,
+                    trial.fidelity,
+                    study_id,
+                    trial.number,
+                ),
+            )
+            if state is not None:
+                self._save_state(study_id, state)
+
+    def trials(self, study_id: int, states: Iterable[TrialState] | None = None) -> list[Trial]:
+        query = (
+            "SELECT number, arch, seed, fidelity, state, vals, metrics, error, started, finished "
+            "FROM trials WHERE study_id = ?"
+        )
+        params: list[Any] = [study_id]
+        if states is not None:
+            wanted = [s.value for s in states]
+            query += f" AND state IN ({','.join('?' * len(wanted))})"
+            params.extend(wanted)
+        query += " ORDER BY number"
+        return [_trial_from_row(row) for row in self._db.execute(query, params)]
+
+    def next_number(self, study_id: int) -> int:
+        row = self._db.execute(
+            "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?", (study_id,)
+        ).fetchone()
+        return int(row[0])
+
+    # --- internals ---------------------------------------------------------------------------------
+
+    def _save_state(self, study_id: int, state: dict[str, Any]) -> None:
+        self._db.execute(
+            "UPDATE studies SET strategy_state = ? WHERE study_id = ?", (json.dumps(state), study_id)
+        )
+
+    def _tx(self) -> "_Transaction":
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error (autocommit connection underneath)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _trial_from_row(row: tuple) -> Trial:
+    number, arch, seed, fidelity, state, vals, metrics, error, started, finished = row
+    return Trial(
+        number=number,
+        arch=arch,
+        seed=seed,
+        fidelity=fidelity,
+        state=TrialState(state),
+        values=json.loads(vals) if vals else None,
+        metrics=json.loads(metrics) if metrics else {},
+        error=error,
+        started=started,
+        finished=finished,
+    )

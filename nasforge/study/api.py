@@ -1,0 +1,128 @@
+"""Creating and loading studies, from component objects or from a config.
+
+Studies created from a config can be resumed by name alone (the config is stored with them);
+studies created from objects are resumed by passing the same objects to ``load_study``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..config import StudyConfig, build_components, parse_config
+from ..errors import ConfigError
+from ..evaluators.base import Evaluator
+from ..objectives import Objective, parse_objectives
+from ..spaces.base import SearchSpace
+from ..store.sqlite import SQLiteStore
+from ..strategies.base import Strategy
+from .executors import Executor
+from .study import Study
+
+
+def _store(storage: str | Path | SQLiteStore | None) -> SQLiteStore:
+    if isinstance(storage, SQLiteStore):
+        return storage
+    return SQLiteStore(":memory:" if storage is None else storage)
+
+
+def create_study(
+    *,
+    name: str,
+    space: SearchSpace,
+    strategy: Strategy,
+    evaluator: Evaluator,
+    objectives: Sequence[str | Objective] = ("valid_accuracy:max",),
+    storage: str | Path | SQLiteStore | None = None,
+    seed: int = 0,
+    fidelity: int | None = None,
+    executor: Executor | None = None,
+    config: dict[str, Any] | None = None,
+) -> Study:
+    """A new study from component objects (``storage=None`` keeps it in memory)."""
+    parsed = parse_objectives(objectives)
+    if [str(o) for o in parsed] != [str(o) for o in strategy.objectives]:
+        raise ConfigError(
+            f"strategy objectives {[str(o) for o in strategy.objectives]} differ from the study's "
+            f"{[str(o) for o in parsed]}; pass objectives= to the strategy too"
+        )
+    store = _store(storage)
+    stored = dict(config or {})
+    stored.setdefault("space", space.name)
+    stored.setdefault("strategy", getattr(strategy, "name", type(strategy).__name__))
+    stored.setdefault("objectives", [str(o) for o in parsed])
+    stored.setdefault("seed", seed)
+    stored.setdefault("fidelity", fidelity)
+    stored.setdefault("evaluator_info", evaluator.describe())
+    record = store.create_study(name, stored)
+    return Study(record, store, space, strategy, evaluator, parsed, seed, fidelity, executor)
+
+
+def create_study_from_config(config: StudyConfig | dict[str, Any]) -> Study:
+    """Validate, build every component, and only then create the study in the store."""
+    cfg = config if isinstance(config, StudyConfig) else parse_config(config)
+    parts = build_components(cfg)
+    parts["evaluator"].prepare()
+    stored = cfg.model_dump()
+    stored["name"] = cfg.study_name
+    return create_study(
+        name=cfg.study_name,
+        space=parts["space"],
+        strategy=parts["strategy"],
+        evaluator=parts["evaluator"],
+        objectives=parts["objectives"],
+        storage=cfg.storage,
+        seed=cfg.seed,
+        fidelity=cfg.fidelity,
+        executor=parts["executor"],
+        config=stored,
+    )
+
+
+def load_study(
+    name: str,
+    storage: str | Path | SQLiteStore,
+    overrides: dict[str, Any] | None = None,
+) -> Study:
+    """Reopen a config-created study, rebuilding its components and restoring the strategy state.
+
+    ``overrides`` may change how it runs (data, workers, executor), never what it searches.
+    """
+    store = _store(storage)
+    if not isinstance(storage, SQLiteStore) and not Path(storage).is_file():
+        raise ConfigError(f"storage file {str(storage)!r} not found")
+    record = store.get_study(name)
+    if "space_options" not in record.config:
+        raise ConfigError(
+            f"study {name!r} was created from Python objects; reopen it with Study(...) "
+            "and the same components"
+        )
+    allowed = {"data", "workers", "executor", "executor_options", "timeout", "trials"}
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    bad = sorted(set(overrides) - allowed)
+    if bad:
+        raise ConfigError(f"cannot override {bad} on resume; allowed: {sorted(allowed)}")
+    data = {k: v for k, v in record.config.items() if k in StudyConfig.model_fields}
+    data.update(overrides)
+    cfg = parse_config(data)
+    parts = build_components(cfg)
+    return Study(
+        record,
+        store,
+        parts["space"],
+        parts["strategy"],
+        parts["evaluator"],
+        parts["objectives"],
+        cfg.seed,
+        cfg.fidelity,
+        parts["executor"],
+    )
+
+
+def stored_config(study: Study) -> StudyConfig | None:
+    """The validated config a study was created with (None for object-built studies)."""
+    try:
+        data = {k: v for k, v in study.record.config.items() if k in StudyConfig.model_fields}
+        return parse_config(data)
+    except ConfigError:
+        return None

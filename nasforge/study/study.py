@@ -1,0 +1,171 @@
+"""The study loop: strategy.ask -> executor -> store.record -> strategy.tell, resumable.
+
+The loop is the only writer of the store. Budgets count trials over the study's whole life, so
+``optimize(n_trials=150)`` after a crash at trial 80 runs the remaining 70, not 150 more.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..architecture import Architecture
+from ..errors import ConfigError
+from ..evaluators.base import Evaluator
+from ..objectives import Objective, values_of
+from ..spaces.base import SearchSpace
+from ..store.sqlite import SQLiteStore, StudyRecord
+from ..strategies.base import Strategy
+from ..trial import Trial, TrialState
+from .executors import Executor, Outcome, SerialExecutor, Task
+
+Callback = Callable[["Study", Trial], None]
+
+
+def trial_seed(study_seed: int, number: int) -> int:
+    """Per-trial seed derived from the study seed, independent of execution order."""
+    return int(np.random.SeedSequence([study_seed, number]).generate_state(1)[0])
+
+
+class Study:
+    """A named search whose trials and strategy checkpoint live in a store."""
+
+    def __init__(
+        self,
+        record: StudyRecord,
+        store: SQLiteStore,
+        space: SearchSpace,
+        strategy: Strategy,
+        evaluator: Evaluator,
+        objectives: Sequence[Objective],
+        seed: int = 0,
+        fidelity: int | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        self.record = record
+        self.store = store
+        self.space = space
+        self.strategy = strategy
+        self.evaluator = evaluator
+        self.objectives = list(objectives)
+        self.seed = seed
+        self.fidelity = fidelity
+        self.executor = executor or SerialExecutor()
+        if record.strategy_state is not None:
+            strategy.load_state_dict(record.strategy_state)
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def trials(self) -> list[Trial]:
+        return self.store.trials(self.record.study_id)
+
+    def counts(self) -> dict[str, int]:
+        return self.store.counts(self.record.study_id)
+
+    @property
+    def best_trial(self) -> Trial | None:
+        """Best COMPLETE trial by the first objective (ties: the earliest)."""
+        sign = self.objectives[0].sign
+        best: Trial | None = None
+        for trial in self.store.trials(self.record.study_id, [TrialState.COMPLETE]):
+            if trial.values and (best is None or sign * trial.values[0] > sign * best.values[0]):
+                best = trial
+        return best
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    def optimize(
+        self,
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        """Run until the study has ``n_trials`` finished trials, ``timeout`` seconds pass, or the
+        strategy says it is finished. Trials left RUNNING by a crash are re-run first."""
+        if n_trials is None and timeout is None:
+            raise ConfigError("optimize needs a budget: n_trials and/or timeout")
+        if n_trials is not None and n_trials < 0:
+            raise ConfigError(f"n_trials must be >= 0, got {n_trials}")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        study_id = self.record.study_id
+        inflight: dict[int, Trial] = {}
+        archs: dict[int, Architecture] = {}
+        done = sum(n for state, n in self.counts().items() if state != TrialState.RUNNING.value)
+        next_number = self.store.next_number(study_id)
+
+        self.evaluator.prepare()
+        self.executor.start(self.evaluator)
+        try:
+            for trial in self.store.trials(study_id, [TrialState.RUNNING]):
+                trial.started = time.time()
+                self._submit(trial, self.space.from_string(trial.arch), inflight, archs)
+
+            while True:
+                budget_left = (n_trials - done - len(inflight)) if n_trials is not None else 1 << 30
+                stopping = (deadline is not None and time.monotonic() >= deadline) or getattr(
+                    self.strategy, "finished", False
+                )
+                want = min(self.executor.capacity - len(inflight), budget_left)
+                if want > 0 and not stopping:
+                    new = self._ask(want, next_number)
+                    next_number += len(new)
+                    for trial, arch in new:
+                        self._submit(trial, arch, inflight, archs)
+                if not inflight:
+                    break
+                for outcome in self.executor.wait(timeout=None):
+                    trial = self._finish(outcome, inflight.pop(outcome.number), archs.pop(outcome.number))
+                    done += 1
+                    for callback in callbacks:
+                        callback(self, trial)
+        finally:
+            self.executor.shutdown()
+
+    def _ask(self, n: int, first_number: int) -> list[tuple[Trial, Architecture]]:
+        asked = self.strategy.ask(n)
+        now = time.time()
+        new = []
+        for i, arch in enumerate(asked):
+            number = first_number + i
+            trial = Trial(number, arch.string, trial_seed(self.seed, number), self.fidelity, started=now)
+            new.append((trial, arch))
+        if new:
+            self.store.start_trials(self.record.study_id, [t for t, _ in new], self.strategy.state_dict())
+        return new
+
+    def _submit(self, trial: Trial, arch: Architecture, inflight: dict, archs: dict) -> None:
+        inflight[trial.number] = trial
+        archs[trial.number] = arch
+        self.executor.submit(Task(trial.number, arch, trial.fidelity, trial.seed))
+
+    def _finish(self, outcome: Outcome, trial: Trial, arch: Architecture) -> Trial:
+        trial.started, trial.finished = outcome.started, outcome.finished
+        if outcome.metrics is not None:
+            trial.metrics = _jsonable(outcome.metrics)
+            try:
+                trial.values = values_of(outcome.metrics, self.objectives)
+                trial.state = TrialState.PRUNED if outcome.pruned else TrialState.COMPLETE
+            except (KeyError, ValueError) as exc:
+                trial.state, trial.error = TrialState.FAILED, str(exc).strip("'\"")
+        else:
+            trial.state, trial.error = TrialState.FAILED, outcome.error or "unknown error"
+        if "fidelity" in outcome.extra:
+            trial.fidelity = outcome.extra["fidelity"]
+        told = trial.values if trial.state == TrialState.COMPLETE else None
+        self.strategy.tell(arch, told)
+        self.store.finish_trial(self.record.study_id, trial, self.strategy.state_dict())
+        return trial
+
+
+def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in metrics.items():
+        if hasattr(value, "item"):
+            value = value.item()
+        out[str(key)] = value
+    return out
