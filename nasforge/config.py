@@ -119,7 +119,7 @@ def _one_line(exc: ValidationError) -> str:
         allowed = ", ".join(StudyConfig.model_fields)
         return f"unknown config field {field!r}; allowed fields: {allowed}"
     got = err.get("input")
-    suffix = "" if isinstance(got, dict) or msg.endswith(repr(got)) else f", got {got!r}"
+    suffix = "" if isinstance(got, dict) or repr(got) in msg else f", got {got!r}"
     return f"config field {field!r}: {msg}{suffix}"
 
 

@@ -1,0 +1,96 @@
+"""`nasforge report` and `nasforge list`: read-only views of a study file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from ..errors import ConfigError
+
+
+def _open(storage: str):
+    from ..store.sqlite import SQLiteStore
+
+    if not Path(storage).is_file():
+        raise ConfigError(f"storage file {storage!r} not found")
+    return SQLiteStore(storage)
+
+
+def report(
+    name: Optional[str] = typer.Argument(None, help="study name (optional if the file has one)"),
+    storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),
+    data: Optional[str] = typer.Option(None, help="benchmark data folder"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    top: int = typer.Option(10, help="rows in the text table of top trials"),
+) -> None:
+    """Summarise a study: counts by state, best trial, Pareto front when multi-objective."""
+    from ..report.summary import study_summary
+    from ..study.api import load_study
+
+    store = _open(storage)
+    names = store.study_names()
+    if name is None:
+        if len(names) != 1:
+            raise ConfigError(
+                f"{storage} holds {len(names)} studies; name one of: {', '.join(names) or 'none'}"
+            )
+        name = names[0]
+    study = load_study(name, store, {"data": data})
+    summary = study_summary(study)
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    _print_text(study, summary, top)
+
+
+def _print_text(study: Any, summary: dict[str, Any], top: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..trial import TrialState
+    from .search import print_result
+
+    console = Console()
+    console.print(
+        f"[bold]{summary['study']}[/bold]  space={summary['space']} strategy={summary['strategy']} "
+        f"dataset={summary['dataset']} objectives={', '.join(summary['objectives'])}"
+    )
+    print_result(summary)
+    front = summary.get("pareto_front")
+    if front:
+        table = Table(title=f"Pareto front ({len(front)} points), hypervolume={summary.get('hypervolume')}")
+        keys = [o.split(":")[0] for o in summary["objectives"]]
+        table.add_column("arch")
+        for key in keys:
+            table.add_column(key, justify="right")
+        for point in front:
+            table.add_row(point["arch"], *[f"{point['metrics'].get(k, float('nan')):.4g}" for k in keys])
+        console.print(table)
+        return
+    objective = study.objectives[0]
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE and t.values]
+    complete.sort(key=lambda t: -objective.sign * t.values[0])
+    table = Table(title=f"top {min(top, len(complete))} trials by {objective}")
+    for col in ("#", "arch", objective.name, "test_accuracy", "seconds"):
+        table.add_column(col)
+    for t in complete[:top]:
+        test = t.metrics.get("test_accuracy")
+        table.add_row(str(t.number), t.arch, f"{t.values[0]:.4g}",
+                      "-" if test is None else f"{test:.4g}", f"{t.duration or 0:.2f}")  # fmt: skip
+    console.print(table)
+
+
+def list_studies(
+    storage: str = typer.Option("nasforge.db", help="SQLite file holding the studies"),
+) -> None:
+    """List the studies in a file with their trial counts."""
+    store = _open(storage)
+    for study_name in store.study_names():
+        record = store.get_study(study_name)
+        counts = store.counts(record.study_id)
+        parts = " ".join(f"{s}={n}" for s, n in counts.items() if n)
+        cfg = record.config
+        typer.echo(f"{study_name}\t{cfg.get('space')}/{cfg.get('strategy')}\t{parts or 'empty'}")

@@ -1,0 +1,123 @@
+"""`nasforge search` and `nasforge resume`: run a study from a config and/or flags."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from ..config import load_config_file, parse_config
+from .common import Progress, parse_assignments
+
+SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "params", "flops", "latency", "train_time")
+
+
+def search(
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML config file"),
+    space: Optional[str] = typer.Option(None, help="search space: nb201, nb101, chain"),
+    strategy: Optional[str] = typer.Option(None, help="random, evolution, local_search, qnas, nsga2, bo"),
+    dataset: Optional[str] = typer.Option(None, help="dataset of the evaluator (e.g. cifar10, digits)"),
+    trials: Optional[int] = typer.Option(None, help="total number of trials in the study"),
+    timeout: Optional[float] = typer.Option(None, help="wall-clock budget in seconds"),
+    seed: Optional[int] = typer.Option(None, help="study seed"),
+    name: Optional[str] = typer.Option(None, help="study name (default: derived from the config)"),
+    storage: Optional[str] = typer.Option(None, help="SQLite file holding the study"),
+    data: Optional[str] = typer.Option(None, help="benchmark data folder (else $NASFORGE_DATA)"),
+    fidelity: Optional[int] = typer.Option(None, help="fidelity, e.g. epochs"),
+    objective: Optional[list[str]] = typer.Option(None, help="metric[:max|min], repeatable"),
+    evaluator: Optional[str] = typer.Option(None, help="evaluator: nb201, nb101, trainer"),
+    executor: Optional[str] = typer.Option(None, help="serial, local, ray"),
+    workers: Optional[int] = typer.Option(None, help="parallel workers"),
+    option: Optional[list[str]] = typer.Option(
+        None, "--option", "-o", help="component option, e.g. -o strategy.population=20"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the final report as JSON"),
+) -> None:
+    """Run a new architecture search."""
+    from ..study.api import create_study_from_config
+
+    data_: dict[str, Any] = load_config_file(config) if config else {}
+    flags = {
+        "space": space, "strategy": strategy, "dataset": dataset, "trials": trials,
+        "timeout": timeout, "seed": seed, "name": name, "storage": storage, "data": data,
+        "fidelity": fidelity, "objectives": objective or None, "evaluator": evaluator,
+        "executor": executor, "workers": workers,
+    }  # fmt: skip
+    data_.update({k: v for k, v in flags.items() if v is not None})
+    for key, value in parse_assignments(option).items():
+        if key.endswith("_options"):
+            data_.setdefault(key, {}).update(value)
+        else:
+            data_[key] = value
+    cfg = parse_config(data_)
+    study = create_study_from_config(cfg)
+    typer.echo(f"study {study.name!r} in {cfg.storage}: {cfg.space} / {cfg.strategy} / "
+               f"{cfg.evaluator_name}" + (f" / {cfg.dataset}" if cfg.dataset else ""), err=True)
+    _run(study, cfg.trials, cfg.timeout, cfg.storage, as_json)
+
+
+def resume(
+    name: str = typer.Argument(..., help="study name"),
+    storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),
+    trials: Optional[int] = typer.Option(None, help="new total number of trials"),
+    timeout: Optional[float] = typer.Option(None, help="wall-clock budget in seconds"),
+    data: Optional[str] = typer.Option(None, help="benchmark data folder"),
+    executor: Optional[str] = typer.Option(None, help="serial, local, ray"),
+    workers: Optional[int] = typer.Option(None, help="parallel workers"),
+    as_json: bool = typer.Option(False, "--json", help="print the final report as JSON"),
+) -> None:
+    """Continue a study after a crash or with a larger budget; RUNNING trials are re-run."""
+    from ..study.api import load_study, stored_config
+
+    overrides = {"trials": trials, "timeout": timeout, "data": data, "executor": executor,
+                 "workers": workers}  # fmt: skip
+    study = load_study(name, storage, overrides)
+    cfg = stored_config(study)
+    total = trials if trials is not None else (cfg.trials if cfg else None)
+    counts = study.counts()
+    typer.echo(f"resuming {name!r}: {counts['COMPLETE']} complete, {counts['RUNNING']} to re-run",
+               err=True)  # fmt: skip
+    _run(study, total, timeout, storage, as_json)
+
+
+def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_json: bool) -> None:
+    from ..report.summary import study_summary
+
+    counts = study.counts()
+    already = sum(n for s, n in counts.items() if s != "RUNNING")
+    objective = study.objectives[0]
+    try:
+        with Progress(total, already, objective.name, objective.sign) as progress:
+            study.optimize(n_trials=total, timeout=timeout, callbacks=[progress])
+    except KeyboardInterrupt:
+        typer.echo(f"\ninterrupted; continue with: nasforge resume {study.name} --storage {storage}",
+                   err=True)  # fmt: skip
+        raise typer.Exit(130)
+    summary = study_summary(study)
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    print_result(summary)
+
+
+def print_result(summary: dict[str, Any]) -> None:
+    counts = ", ".join(f"{n} {s}" for s, n in summary["counts"].items() if n)
+    typer.echo(f"study {summary['study']!r}: {counts or 'no trials'}")
+    best = summary.get("best")
+    if best is None:
+        typer.echo("no completed trial")
+        return
+    typer.echo(f"best trial #{best['number']}: {best['arch']}")
+    metrics = best["metrics"]
+    shown = [k for k in SHOWN_METRICS if k in metrics] + [
+        o.split(":")[0] for o in summary["objectives"] if o.split(":")[0] not in SHOWN_METRICS
+    ]
+    typer.echo("  " + "  ".join(f"{k}={_fmt(metrics.get(k))}" for k in dict.fromkeys(shown)))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

@@ -1,0 +1,47 @@
+"""A user's own data as a NumPy ``.npz`` file.
+
+Required arrays: ``x_train``, ``y_train``, ``x_test``, ``y_test``; optional ``x_valid`` /
+``y_valid`` (else validation is carved from train). x is (N, L), (N, H, W) or (N, C, H, W).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .dataset import RawData
+
+REQUIRED = ("x_train", "y_train", "x_test", "y_test")
+OPTIONAL = ("x_valid", "y_valid")
+
+
+def load_npz_raw(path: str | Path) -> RawData:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file {str(path)!r} not found (expected a .npz with {', '.join(REQUIRED)})")
+    try:
+        # allow_pickle=False: a data file must never be able to run code when opened
+        with np.load(path, allow_pickle=False) as archive:
+            present = set(archive.files)
+            missing = [k for k in REQUIRED if k not in present]
+            if missing:
+                raise DataError(
+                    f"{path}: array(s) {', '.join(missing)} missing; the file has "
+                    f"{', '.join(sorted(present)) or 'no arrays'} and needs {', '.join(REQUIRED)} "
+                    f"(optionally {', '.join(OPTIONAL)})"
+                )
+            arrays = {k: archive[k] for k in REQUIRED + OPTIONAL if k in present}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a readable .npz file without pickled objects ({exc})") from exc
+    return RawData(
+        x_train=arrays["x_train"],
+        y_train=arrays["y_train"],
+        x_test=arrays["x_test"],
+        y_test=arrays["y_test"],
+        x_valid=arrays.get("x_valid"),
+        y_valid=arrays.get("y_valid"),
+        origin=str(path),
+    )

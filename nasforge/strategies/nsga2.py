@@ -1,0 +1,275 @@
+"""NSGA-II (Deb et al. 2002) as an ask/tell strategy over a space's gene description.
+
+Why ask/tell rather than pymoo's own ``minimize`` loop: the study owns the loop, trials finish out
+of order on parallel executors, and a killed study must resume from a JSON state. So the
+generational bookkeeping lives here while the numerical parts come from pymoo: non-dominated
+sorting and crowding distance (via :mod:`nasforge.strategies.ranking`), point crossover and
+polynomial mutation.
+
+How asynchrony is tolerated: children are always bred from the *current* parents; every told
+result joins the offspring pool, and as soon as the pool holds ``population_size`` results the
+parents and the pool compete in NSGA-II survival (rank, then crowding). A child asked before a
+survival but told after it simply competes in the next one. Failed trials (``tell(arch, None)``)
+are dominated by everything and therefore only survive when nothing else is left.
+
+Genes are searched as numbers: categorical genes by choice index, integer genes by value, float
+genes by value. Integer-like genes are mutated on the interval [low - 0.5, high + 0.5] and rounded,
+so every value owns an equally wide slice (the usual way to run polynomial mutation on integers).
+Children the space rejects are repaired by reverting mutated genes toward the first parent; children
+whose ``space.identity`` was already asked (isomorphic duplicates included) are redrawn, so the
+evaluation budget is never spent twice on the same function.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..architecture import Architecture, Categorical, Float, Gene, Integer
+from ..errors import ArchitectureError, ConfigError
+from ..objectives import Objective
+from ..spaces.base import SearchSpace
+from .base import Strategy
+from .ranking import rank_and_crowding, selection_order
+
+_ROUNDING_MARGIN = 0.5 - 1e-9
+
+
+class NSGA2(Strategy):
+    """Elitist multi-objective evolution; with one objective it is a (mu + mu) GA."""
+
+    name = "nsga2"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        objectives: Sequence[Objective] = (Objective("valid_accuracy", "max"),),
+        population_size: int = 20,
+        crossover_prob: float = 0.9,
+        crossover_points: int = 2,
+        mutation_eta: float = 1.0,
+        mutation_prob: float | None = None,
+        max_attempts: int = 200,
+    ) -> None:
+        super().__init__(space, seed=seed, objectives=objectives)
+        genes = list(space.genes())
+        if not genes:
+            raise ConfigError(f"NSGA-II needs a space with genes; space {space.name!r} has none")
+        self._genes: list[Gene] = genes
+        self.population_size = _int_option("population_size", population_size, low=2)
+        self.crossover_prob = _prob_option("crossover_prob", crossover_prob)
+        self.crossover_points = _int_option("crossover_points", crossover_points, low=1)
+        if len(genes) > 1 and self.crossover_points > len(genes) - 1:
+            raise ConfigError(
+                f"parameter crossover_points of NSGA2 must be at most {len(genes) - 1} "
+                f"(number of genes - 1), got {crossover_points!r}"
+            )
+        if isinstance(mutation_eta, bool) or not isinstance(mutation_eta, (int, float)) or not (
+            0 < float(mutation_eta) <= 100
+        ):
+            raise ConfigError(
+                f"parameter mutation_eta of NSGA2 must be a number in (0, 100], got {mutation_eta!r}"
+            )
+        self.mutation_eta = float(mutation_eta)
+        if mutation_prob is None:
+            self.mutation_prob = min(0.5, 1.0 / len(genes))
+        else:
+            self.mutation_prob = _prob_option("mutation_prob", mutation_prob)
+        self.max_attempts = _int_option("max_attempts", max_attempts, low=1)
+
+        self._xl, self._xu, self._rounded = _bounds(genes)
+        self._parents: list[tuple[str, list[float] | None]] = []
+        self._pool: list[tuple[str, list[float] | None]] = []
+        self._pending: dict[str, None] = {}
+        self._seen: set[str] = set()
+        self._generation = 0
+        self._parent_order: np.ndarray | None = None  # cached (rank, crowding) per parent
+
+    # --- ask -----------------------------------------------------------------------------------
+
+    def ask(self, n: int = 1) -> list[Architecture]:
+        """Children of the current parents (random architectures until the first survival)."""
+        out: list[Architecture] = []
+        for _ in range(int(n)):
+            arch = self._breed() if self._parents else None
+            if arch is None:
+                arch = self._fresh_random()
+            if arch is None:  # every architecture has been asked: nothing new to propose
+                break
+            self._pending[arch.string] = None
+            out.append(arch)
+        return out
+
+    def _breed(self) -> Architecture | None:
+        for _ in range(self.max_attempts):
+            first, second = self._tournament(), self._tournament()
+            child = self._vary(first, second)
+            if child is not None and self.space.identity(child) not in self._seen:
+                self._seen.add(self.space.identity(child))
+                return child
+        return None
+
+    def _fresh_random(self) -> Architecture | None:
+        for _ in range(self.max_attempts):
+            arch = self.space.sample(self.rng)
+            key = self.space.identity(arch)
+            if key not in self._seen:
+                self._seen.add(key)
+                return arch
+        return None
+
+    def _tournament(self) -> Architecture:
+        """Binary tournament on (rank, crowding); the cached order makes ties impossible."""
+        if self._parent_order is None:
+            self._parent_order = _positions(self._rank_order(self._parents))
+        a, b = self.rng.integers(len(self._parents), size=2)
+        winner = a if self._parent_order[a] <= self._parent_order[b] else b
+        return self.space.from_string(self._parents[int(winner)][0])
+
+    def _vary(self, first: Architecture, second: Architecture) -> Architecture | None:
+        from pymoo.core.population import Population
+        from pymoo.core.problem import Problem
+        from pymoo.operators.crossover.pntx import PointCrossover
+        from pymoo.operators.mutation.pm import PolynomialMutation
+
+        x1 = np.asarray(self.space.to_genes(first), dtype=float)
+        x2 = np.asarray(self.space.to_genes(second), dtype=float)
+        problem = Problem(n_var=len(self._genes), xl=self._xl, xu=self._xu)
+        children = Population.new("X", np.vstack([x1, x2]))
+        if len(self._genes) > 1:
+            crossover = PointCrossover(n_points=self.crossover_points, prob=self.crossover_prob)
+            children = crossover.do(problem, children, parents=[[0, 1]], random_state=self.rng)
+        pick = children[int(self.rng.integers(len(children)))]
+        mutation = PolynomialMutation(
+            prob=1.0, prob_var=self.mutation_prob, eta=self.mutation_eta, at_least_once=True
+        )
+        mutated = mutation.do(problem, Population.new("X", pick.X[None, :]), random_state=self.rng)
+        return self._repair(mutated[0].X, list(self.space.to_genes(first)))
+
+    def _repair(self, x: np.ndarray, fallback: list) -> Architecture | None:
+        """Decode ``x``; if the space rejects it, revert genes to ``fallback`` one at a time."""
+        values = self._decode(x)
+        differing = [i for i, (v, f) in enumerate(zip(values, fallback)) if v != f]
+        self.rng.shuffle(differing)
+        while True:
+            try:
+                return self.space.from_genes(values)
+            except ArchitectureError:
+                if not differing:
+                    return None
+                i = differing.pop()
+                values[i] = fallback[i]
+
+    def _decode(self, x: np.ndarray) -> list:
+        values: list = []
+        for gene, value, rounded in zip(self._genes, x, self._rounded):
+            if rounded:
+                low = 0 if isinstance(gene, Categorical) else gene.low
+                high = gene.size - 1 if isinstance(gene, Categorical) else gene.high
+                values.append(int(np.clip(np.rint(value), low, high)))
+            else:
+                values.append(float(np.clip(value, gene.low, gene.high)))
+        return values
+
+    # --- tell ----------------------------------------------------------------------------------
+
+    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+        self._pending.pop(arch.string, None)
+        self._seen.add(self.space.identity(arch))
+        if values is not None:
+            values = [float(v) for v in values]
+            if len(values) != len(self.objectives):
+                raise ConfigError(
+                    f"NSGA2 was told {len(values)} values for {len(self.objectives)} objectives"
+                )
+        self._pool.append((arch.string, values))
+        if len(self._pool) >= self.population_size:
+            self._survive()
+
+    def _survive(self) -> None:
+        """NSGA-II survival over parents + offspring pool: fill by fronts, split the last by crowding."""
+        merged = self._parents + self._pool
+        order = self._rank_order(merged)
+        self._parents = [merged[i] for i in order[: self.population_size]]
+        self._pool = []
+        self._generation += 1
+        self._parent_order = None
+
+    def _rank_order(self, members: list[tuple[str, list[float] | None]]) -> np.ndarray:
+        m = len(self.objectives)
+        values = np.array([v if v is not None else [np.nan] * m for _, v in members], dtype=float)
+        ranks, crowding = rank_and_crowding(values.reshape(len(members), m), self.objectives)
+        return selection_order(ranks, crowding)
+
+    # --- introspection and state ---------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """Number of survivals so far (0 while the initial population is being evaluated)."""
+        return self._generation
+
+    def population(self) -> list[tuple[Architecture, list[float] | None]]:
+        """Current parents with their values (best-ranked first)."""
+        return [(self.space.from_string(s), v) for s, v in self._parents]
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state.update(
+            parents=[[s, v] for s, v in self._parents],
+            pool=[[s, v] for s, v in self._pool],
+            pending=list(self._pending),
+            seen=sorted(self._seen),
+            generation=self._generation,
+        )
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self._parents = [(s, None if v is None else list(v)) for s, v in state["parents"]]
+        self._pool = [(s, None if v is None else list(v)) for s, v in state["pool"]]
+        self._pending = dict.fromkeys(state["pending"])
+        self._seen = set(state["seen"])
+        self._generation = int(state["generation"])
+        self._parent_order = None
+
+
+def _bounds(genes: Sequence[Gene]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """Search box per gene; integer-like genes get half-unit margins so rounding is unbiased."""
+    xl, xu, rounded = [], [], []
+    for gene in genes:
+        if isinstance(gene, Categorical):
+            xl.append(-_ROUNDING_MARGIN)
+            xu.append(gene.size - 1 + _ROUNDING_MARGIN)
+            rounded.append(True)
+        elif isinstance(gene, Integer):
+            xl.append(gene.low - _ROUNDING_MARGIN)
+            xu.append(gene.high + _ROUNDING_MARGIN)
+            rounded.append(True)
+        elif isinstance(gene, Float):
+            xl.append(float(gene.low))
+            xu.append(float(gene.high))
+            rounded.append(False)
+        else:  # pragma: no cover - a space declared an unknown gene kind
+            raise ConfigError(f"NSGA2 cannot search gene {gene!r}")
+    return np.array(xl, dtype=float), np.array(xu, dtype=float), rounded
+
+
+def _positions(order: np.ndarray) -> np.ndarray:
+    """Inverse permutation: position of each member in the best-first order."""
+    positions = np.empty(len(order), dtype=int)
+    positions[order] = np.arange(len(order))
+    return positions
+
+
+def _int_option(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"parameter {name} of NSGA2 must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _prob_option(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ConfigError(f"parameter {name} of NSGA2 must be a probability in [0, 1], got {value!r}")
+    return float(value)

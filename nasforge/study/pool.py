@@ -1,0 +1,259 @@
+"""A local process pool that runs trials asynchronously and survives dying workers.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: when one of its workers dies (os._exit,
+segfault, SIGKILL) the whole pool is marked broken and every pending future fails. Here each worker
+is a plain ``multiprocessing.Process`` with its own pipe, so a dead worker fails only the task it
+held (with the exit code as the reason) and is replaced by a fresh process.
+
+A worker takes one task at a time; as soon as it reports, the next queued task goes to it, so
+trials of different lengths never wait for each other (unless ``sync=True`` asks for that).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait as wait_ready
+from typing import Any
+
+from ..errors import ConfigError
+from ..evaluators.base import Evaluator
+from .executors import Executor, Outcome, Task, run_task
+
+START_METHODS = ("spawn", "forkserver")
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def _worker_main(conn: Connection, evaluator_bytes: bytes, threads: int) -> None:
+    """Worker loop: load the evaluator once, then run tasks until told to stop (None)."""
+    # Thread caps must be set before torch/numpy start their pools, i.e. before unpickling.
+    for var in _THREAD_VARS:
+        os.environ[var] = str(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        evaluator = pickle.loads(evaluator_bytes)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which stops using workers
+        conn.send(("init_error", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        _cap_torch_threads(threads)
+        outcome = run_task(evaluator, task)
+        try:
+            conn.send(("outcome", outcome))
+        except Exception as exc:  # noqa: BLE001 - e.g. metrics that do not pickle
+            conn.send(("outcome", Outcome(task.number, None, f"result could not be sent: {exc}",
+                                          outcome.started, outcome.finished)))
+
+
+def _cap_torch_threads(threads: int) -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    task: Task | None = None
+    dispatched: float = 0.0
+
+
+class LocalPoolExecutor(Executor):
+    """``workers`` processes on this machine, each running one trial at a time.
+
+    ``threads_per_worker`` caps torch/BLAS threads per worker so N workers do not oversubscribe
+    the cores; ``sync=True`` returns results only when every task in flight has finished
+    (generation-synchronous execution, sorted by trial number, for comparisons and reproducibility).
+    """
+
+    name = "local"
+
+    def __init__(
+        self,
+        workers: int = 1,
+        threads_per_worker: int = 1,
+        start_method: str = "spawn",
+        sync: bool = False,
+    ) -> None:
+        _check_positive_int("workers", workers, type(self).__name__)
+        _check_positive_int("threads_per_worker", threads_per_worker, type(self).__name__)
+        if start_method not in START_METHODS:
+            raise ConfigError(
+                f"parameter start_method of LocalPoolExecutor must be one of {START_METHODS}, "
+                f"got {start_method!r}"
+            )
+        if not isinstance(sync, bool):
+            raise ConfigError(f"parameter sync of LocalPoolExecutor must be a bool, got {sync!r}")
+        self.workers = int(workers)
+        self.threads_per_worker = int(threads_per_worker)
+        self.start_method = start_method
+        self.sync = sync
+        self._context = mp.get_context(start_method)
+        self._evaluator_bytes: bytes | None = None
+        self._pool: list[_Worker] = []
+        self._queue: deque[Task] = deque()
+        self._ready: list[Outcome] = []
+        self._broken: str | None = None
+        self.replaced = 0  # how many dead workers were replaced (for reports and tests)
+
+    @property
+    def capacity(self) -> int:
+        return self.workers
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self, evaluator: Evaluator) -> None:
+        if self._pool:
+            raise RuntimeError("LocalPoolExecutor.start() called twice; call shutdown() first")
+        self._evaluator_bytes = pickle.dumps(evaluator)
+        self._pool = [self._spawn() for _ in range(self.workers)]
+
+    def shutdown(self) -> None:
+        for worker in self._pool:
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        deadline = time.monotonic() + 5.0
+        for worker in self._pool:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(1.0)
+            worker.conn.close()
+        self._pool = []
+        self._queue.clear()
+
+    # --- tasks -----------------------------------------------------------------------------------
+
+    def submit(self, task: Task) -> None:
+        if not self._pool and self._broken is None:
+            raise RuntimeError("LocalPoolExecutor.submit() before start()")
+        if self._broken is not None:
+            self._ready.append(Outcome(task.number, None, self._broken, time.time(), time.time()))
+            return
+        self._queue.append(task)
+        self._dispatch()
+
+    @property
+    def in_flight(self) -> int:
+        """Tasks queued or running (outcomes not yet returned by ``wait``)."""
+        return len(self._queue) + sum(w.task is not None for w in self._pool)
+
+    def wait(self, timeout: float | None = None) -> list[Outcome]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            busy = [w for w in self._pool if w.task is not None]
+            if self.sync:
+                done = not busy and not self._queue
+            else:
+                done = bool(self._ready) or (not busy and not self._queue)
+            if done or not busy:
+                break
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                break
+            self._collect(busy, remaining)
+        outcomes, self._ready = self._ready, []
+        return sorted(outcomes, key=lambda o: o.number) if self.sync else outcomes
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=_worker_main,
+            args=(child, self._evaluator_bytes, self.threads_per_worker),
+            daemon=True,
+            name="nasforge-worker",
+        )
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _dispatch(self) -> None:
+        for worker in self._pool:
+            if not self._queue:
+                return
+            if worker.task is None:
+                task = self._queue.popleft()
+                worker.task, worker.dispatched = task, time.time()
+                worker.conn.send(task)
+
+    def _collect(self, busy: list[_Worker], timeout: float | None) -> None:
+        """Wait for a message or a death among busy workers and handle everything ready."""
+        handles: dict[Any, _Worker] = {}
+        for worker in busy:
+            handles[worker.conn] = worker
+            handles[worker.process.sentinel] = worker
+        for handle in wait_ready(list(handles), timeout):
+            worker = handles[handle]
+            if worker.task is None:  # already handled through its other handle
+                continue
+            if handle is worker.conn or worker.conn.poll():
+                self._receive(worker)
+            else:
+                self._bury(worker)
+        self._dispatch()
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            kind, payload = worker.conn.recv()
+        except (EOFError, OSError):
+            self._bury(worker)
+            return
+        if kind == "ready":
+            return
+        if kind == "init_error":
+            self._fail_everything(f"worker could not load the evaluator: {payload}")
+            return
+        worker.task = None
+        self._ready.append(payload)
+
+    def _bury(self, worker: _Worker) -> None:
+        """The worker died holding a task: fail that task only and start a replacement."""
+        worker.process.join(1.0)
+        code = worker.process.exitcode
+        task, worker.task = worker.task, None
+        assert task is not None
+        reason = f"worker process died (exit code {code})"
+        if code is not None and code < 0:
+            try:
+                reason += f" [{signal.Signals(-code).name}]"
+            except ValueError:
+                pass
+        self._ready.append(Outcome(task.number, None, reason, worker.dispatched, time.time()))
+        worker.conn.close()
+        index = self._pool.index(worker)
+        self._pool[index] = self._spawn()
+        self.replaced += 1
+
+    def _fail_everything(self, reason: str) -> None:
+        """The evaluator cannot be loaded in a worker: every task would fail the same way."""
+        self._broken = reason
+        now = time.time()
+        for worker in self._pool:
+            if worker.task is not None:
+                self._ready.append(Outcome(worker.task.number, None, reason, worker.dispatched, now))
+                worker.task = None
+        while self._queue:
+            self._ready.append(Outcome(self._queue.popleft().number, None, reason, now, now))
+
+
+def _check_positive_int(name: str, value: object, owner: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"parameter {name} of {owner} must be a positive integer, got {value!r}")
