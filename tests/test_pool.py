@@ -1,0 +1,145 @@
+"""LocalPoolExecutor with real worker processes: async order, dying workers, sync mode, errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from nasforge.architecture import Architecture
+from nasforge.errors import ConfigError
+from nasforge.evaluators.base import Evaluator
+from nasforge.study.executors import Task
+from nasforge.study.pool import LocalPoolExecutor
+
+
+class ScriptedEvaluator(Evaluator):
+    """Behaves according to the architecture string: 'kill', 'exit', 'segv', 'raise', 'sleep:S'."""
+
+    name = "scripted"
+
+    def evaluate(self, arch, fidelity, seed):
+        text = arch.string
+        if text == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if text == "exit":
+            os._exit(3)
+        if text == "segv":
+            import ctypes
+
+            ctypes.string_at(0)
+        if text == "raise":
+            raise ValueError("bad architecture")
+        if text.startswith("sleep:"):
+            time.sleep(float(text.split(":")[1]))
+        return {
+            "valid_accuracy": float(len(text) + seed),
+            "pid": os.getpid(),
+            "omp": os.environ.get("OMP_NUM_THREADS"),
+        }
+
+
+def _explode():
+    raise RuntimeError("evaluator state is corrupt")
+
+
+class UnloadableEvaluator(ScriptedEvaluator):
+    def __reduce__(self):
+        return (_explode, ())
+
+
+def _task(number: int, text: str, seed: int = 0) -> Task:
+    return Task(number, Architecture("toy", text, ()), None, seed)
+
+
+def _drain(executor, expected: int, timeout: float = 60.0):
+    outcomes = []
+    deadline = time.monotonic() + timeout
+    while len(outcomes) < expected and time.monotonic() < deadline:
+        outcomes.extend(executor.wait(timeout=deadline - time.monotonic()))
+    assert len(outcomes) == expected, f"only {len(outcomes)} of {expected} outcomes arrived"
+    return outcomes
+
+
+def test_two_workers_run_tasks_in_separate_processes_with_capped_threads():
+    with LocalPoolExecutor(workers=2, threads_per_worker=1) as pool:
+        pool.start(ScriptedEvaluator())
+        assert pool.capacity == 2
+        for i, text in enumerate(["sleep:0.3", "sleep:0.3", "ab", "abc"]):
+            pool.submit(_task(i, text, seed=i))
+        outcomes = {o.number: o for o in _drain(pool, 4)}
+    assert all(o.error is None for o in outcomes.values())
+    assert outcomes[2].metrics["valid_accuracy"] == 4.0  # len('ab') + seed 2
+    pids = {o.metrics["pid"] for o in outcomes.values()}
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert {o.metrics["omp"] for o in outcomes.values()} == {"1"}
+
+
+def test_dying_workers_fail_only_their_task_and_are_replaced():
+    with LocalPoolExecutor(workers=2) as pool:
+        pool.start(ScriptedEvaluator())
+        texts = ["a", "kill", "exit", "segv", "raise", "bb", "ccc"]
+        for i, text in enumerate(texts):
+            pool.submit(_task(i, text))
+        outcomes = {o.number: o for o in _drain(pool, len(texts))}
+        assert pool.replaced == 3
+        # the pool keeps working after the replacements
+        pool.submit(_task(99, "after"))
+        (late,) = _drain(pool, 1)
+    assert "exit code -9" in outcomes[1].error and "SIGKILL" in outcomes[1].error
+    assert "exit code 3" in outcomes[2].error
+    assert "exit code -11" in outcomes[3].error
+    assert outcomes[4].error == "ValueError: bad architecture"
+    for number in (0, 5, 6):
+        assert outcomes[number].error is None
+        assert outcomes[number].metrics["valid_accuracy"] == len(texts[number])
+    assert late.number == 99 and late.error is None
+
+
+def test_a_freed_worker_takes_the_next_task_without_waiting_for_slow_ones():
+    with LocalPoolExecutor(workers=2) as pool:
+        pool.start(ScriptedEvaluator())
+        pool.submit(_task(0, "sleep:2.0"))
+        for i in range(1, 5):
+            pool.submit(_task(i, "sleep:0.05"))
+        order = [o.number for o in _drain(pool, 5)]
+    assert order[-1] == 0, order
+    assert sorted(order[:-1]) == [1, 2, 3, 4]
+
+
+def test_sync_mode_returns_the_whole_batch_sorted_by_number():
+    with LocalPoolExecutor(workers=2, sync=True) as pool:
+        pool.start(ScriptedEvaluator())
+        pool.submit(_task(0, "sleep:0.5"))
+        pool.submit(_task(1, "x"))
+        batch = pool.wait()
+    assert [o.number for o in batch] == [0, 1]
+
+
+def test_an_evaluator_that_cannot_load_fails_its_tasks_with_the_reason():
+    with LocalPoolExecutor(workers=1) as pool:
+        pool.start(UnloadableEvaluator())
+        pool.submit(_task(0, "a"))
+        (first,) = _drain(pool, 1)
+        pool.submit(_task(1, "b"))
+        (second,) = _drain(pool, 1)
+    assert "could not load the evaluator" in first.error
+    assert "evaluator state is corrupt" in first.error
+    assert second.error == first.error
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"workers": 0}, "parameter workers of LocalPoolExecutor must be a positive integer, got 0"),
+        ({"threads_per_worker": "2"}, "parameter threads_per_worker"),
+        ({"start_method": "fork"}, "parameter start_method of LocalPoolExecutor must be one of"),
+        ({"sync": "yes"}, "parameter sync"),
+    ],
+)
+def test_bad_arguments_are_rejected_in_one_line(kwargs, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        LocalPoolExecutor(**kwargs)
+    assert "\n" not in str(info.value)
