@@ -38,6 +38,7 @@ def create_study(
     fidelity: int | None = None,
     executor: Executor | None = None,
     config: dict[str, Any] | None = None,
+    scheduler: Any = None,
 ) -> Study:
     """A new study from component objects (``storage=None`` keeps it in memory)."""
     parsed = parse_objectives(objectives)
@@ -55,7 +56,7 @@ def create_study(
     stored.setdefault("fidelity", fidelity)
     stored.setdefault("evaluator_info", evaluator.describe())
     record = store.create_study(name, stored)
-    return Study(record, store, space, strategy, evaluator, parsed, seed, fidelity, executor)
+    return Study(record, store, space, strategy, evaluator, parsed, seed, fidelity, executor, scheduler)
 
 
 def create_study_from_config(config: StudyConfig | dict[str, Any]) -> Study:

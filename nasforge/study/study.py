@@ -7,7 +7,7 @@ The loop is the only writer of the store. Budgets count trials over the study's 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from ..store.sqlite import SQLiteStore, StudyRecord
 from ..strategies.base import Strategy
 from ..trial import Trial, TrialState
 from .executors import Executor, Outcome, SerialExecutor, Task
+
+if TYPE_CHECKING:
+    from .schedulers import Scheduler
 
 Callback = Callable[["Study", Trial], None]
 
@@ -43,6 +46,7 @@ class Study:
         seed: int = 0,
         fidelity: int | None = None,
         executor: Executor | None = None,
+        scheduler: "Scheduler | None" = None,
     ) -> None:
         self.record = record
         self.store = store
@@ -53,6 +57,7 @@ class Study:
         self.seed = seed
         self.fidelity = fidelity
         self.executor = executor or SerialExecutor()
+        self.scheduler = scheduler  # early stopping over fidelities (schedulers.py), optional
         if record.strategy_state is not None:
             strategy.load_state_dict(record.strategy_state)
 
@@ -119,6 +124,8 @@ class Study:
                 if not inflight:
                     break
                 for outcome in self.executor.wait(timeout=None):
+                    if self._runs_on(outcome, inflight, archs):
+                        continue
                     trial = self._finish(outcome, inflight.pop(outcome.number), archs.pop(outcome.number))
                     done += 1
                     for callback in callbacks:
@@ -132,7 +139,8 @@ class Study:
         new = []
         for i, arch in enumerate(asked):
             number = first_number + i
-            trial = Trial(number, arch.string, trial_seed(self.seed, number), self.fidelity, started=now)
+            fidelity = self.scheduler.first_fidelity() if self.scheduler else self.fidelity
+            trial = Trial(number, arch.string, trial_seed(self.seed, number), fidelity, started=now)
             new.append((trial, arch))
         if new:
             self.store.start_trials(self.record.study_id, [t for t, _ in new], self.strategy.state_dict())
@@ -142,6 +150,25 @@ class Study:
         inflight[trial.number] = trial
         archs[trial.number] = arch
         self.executor.submit(Task(trial.number, arch, trial.fidelity, trial.seed))
+
+    def _runs_on(self, outcome: Outcome, inflight: dict, archs: dict) -> bool:
+        """Ask the scheduler whether a successful trial runs on at a higher fidelity (resubmitted
+        at once, staying RUNNING); otherwise mark a stopped one pruned at the fidelity reached."""
+        if self.scheduler is None or outcome.metrics is None:
+            return False
+        trial = inflight[outcome.number]
+        try:
+            value = values_of(outcome.metrics, self.objectives[:1])[0]
+        except (KeyError, ValueError):
+            return False  # _finish records the failure
+        decision = self.scheduler.report(trial.number, trial.fidelity, self.objectives[0].sign * value)
+        if decision.action == "continue":
+            trial.fidelity = decision.fidelity
+            self.executor.submit(Task(trial.number, archs[trial.number], trial.fidelity, trial.seed))
+            return True
+        outcome.pruned = decision.action == "stop"
+        outcome.extra["fidelity"] = trial.fidelity
+        return False
 
     def _finish(self, outcome: Outcome, trial: Trial, arch: Architecture) -> Trial:
         trial.started, trial.finished = outcome.started, outcome.finished

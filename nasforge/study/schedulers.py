@@ -1,0 +1,188 @@
+"""Early stopping over fidelities: the median stopping rule and ASHA.
+
+A scheduler decides *how far* a trial runs, never *which* architecture (that is the strategy's job;
+syne-tune separates the two the same way). A trial starts at the lowest rung; each time it reports a
+result at a rung, the scheduler answers: run on at the next fidelity, stop here (the study records
+the trial PRUNED with the fidelity reached), or complete (the top rung was reached).
+
+The study loop calls it like this (one new trial = ``first_fidelity()``; every successful outcome
+goes through ``report``)::
+
+    task = Task(number, arch, scheduler.first_fidelity(), seed)
+    ...
+    decision = scheduler.report(number, fidelity, objective.sign * value)   # larger is better
+    if decision.action == CONTINUE:   resubmit Task(number, arch, decision.fidelity, seed)
+    elif decision.action == STOP:     record PRUNED at `fidelity`
+    else:                             record COMPLETE
+
+Running on means evaluating again at the higher fidelity: free for tabular benchmarks, a longer
+training run for the trainer (which may resume from a checkpoint if it keeps one).
+Both rules are asynchronous: a decision uses only the results recorded so far, never waits for a
+rung to fill up, so free workers are never idle.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+
+CONTINUE = "continue"
+STOP = "stop"
+COMPLETE = "complete"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``action`` is CONTINUE (then ``fidelity`` is the next budget), STOP or COMPLETE."""
+
+    action: str
+    fidelity: int | None = None
+
+
+class Scheduler(ABC):
+    """Base class: rung fidelities in increasing order plus a rule for stopping at a rung."""
+
+    name = "scheduler"
+
+    def __init__(self, fidelities: Sequence[int]) -> None:
+        owner = type(self).__name__
+        values = list(fidelities) if isinstance(fidelities, (list, tuple)) else None
+        if (
+            not values
+            or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in values)
+            or any(b <= a for a, b in zip(values, values[1:]))
+        ):
+            raise ConfigError(
+                f"parameter fidelities of {owner} must be a non-empty increasing list of positive "
+                f"integers, got {fidelities!r}"
+            )
+        self.fidelities = [int(f) for f in values]
+        # rung fidelity -> {trial number: score}; larger scores are better
+        self.recorded: dict[int, dict[int, float]] = {f: {} for f in self.fidelities}
+
+    def first_fidelity(self) -> int:
+        return self.fidelities[0]
+
+    def report(self, number: int, fidelity: int, score: float) -> Decision:
+        """Record ``score`` (larger is better) of trial ``number`` at ``fidelity``; decide."""
+        if fidelity not in self.recorded:
+            raise ConfigError(
+                f"fidelity {fidelity!r} is not a rung of {type(self).__name__}; rungs: {self.fidelities}"
+            )
+        score = float(score)
+        if not math.isfinite(score):
+            score = -math.inf
+        rung = self.fidelities.index(fidelity)
+        others = [s for n, s in self.recorded[fidelity].items() if n != number]
+        self.recorded[fidelity][number] = score
+        if rung == len(self.fidelities) - 1:
+            return Decision(COMPLETE, fidelity)
+        if self._stop(score, others, rung):
+            return Decision(STOP, fidelity)
+        return Decision(CONTINUE, self.fidelities[rung + 1])
+
+    @abstractmethod
+    def _stop(self, score: float, others: list[float], rung: int) -> bool:
+        """Whether a trial scoring ``score`` at ``rung`` stops, given the other trials' scores."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-serialisable record of the scores seen (keys become strings in JSON)."""
+        return {"recorded": {str(f): {str(n): s for n, s in r.items()} for f, r in self.recorded.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.recorded = {f: {} for f in self.fidelities}
+        for f, rung in state["recorded"].items():
+            self.recorded[int(f)] = {int(n): float(s) for n, s in rung.items()}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(fidelities={self.fidelities})"
+
+
+class MedianStopping(Scheduler):
+    """Stop a trial whose score at a rung is below the median of earlier trials at that rung.
+
+    The median stopping rule of Google Vizier (Golovin et al., 2017) on rung results, like Optuna's
+    MedianPruner: no decision before ``min_trials`` other trials reported at the rung.
+    """
+
+    name = "median"
+
+    def __init__(self, fidelities: Sequence[int], min_trials: int = 3) -> None:
+        super().__init__(fidelities)
+        if isinstance(min_trials, bool) or not isinstance(min_trials, int) or min_trials < 1:
+            raise ConfigError(
+                f"parameter min_trials of MedianStopping must be a positive integer, got {min_trials!r}"
+            )
+        self.min_trials = min_trials
+
+    def _stop(self, score: float, others: list[float], rung: int) -> bool:
+        if len(others) < self.min_trials:
+            return False
+        return score < float(np.median(others))
+
+
+class ASHA(Scheduler):
+    """Asynchronous successive halving (Li et al., 2020), stopping variant.
+
+    At each rung below the top, a trial runs on only if it is in the top ``1/eta`` of all scores
+    recorded at that rung so far (itself included); the first trial at a rung always runs on.
+    Rungs are ``fidelities`` if given, else ``min_fidelity * eta**k`` up to ``max_fidelity``.
+    """
+
+    name = "asha"
+
+    def __init__(
+        self,
+        fidelities: Sequence[int] | None = None,
+        eta: int = 3,
+        min_fidelity: int | None = None,
+        max_fidelity: int | None = None,
+    ) -> None:
+        if isinstance(eta, bool) or not isinstance(eta, int) or eta < 2:
+            raise ConfigError(f"parameter eta of ASHA must be an integer >= 2, got {eta!r}")
+        if fidelities is None:
+            fidelities = geometric_rungs(min_fidelity, max_fidelity, eta)
+        elif min_fidelity is not None or max_fidelity is not None:
+            raise ConfigError("ASHA takes either fidelities or min_fidelity/max_fidelity, not both")
+        super().__init__(fidelities)
+        self.eta = eta
+
+    def _stop(self, score: float, others: list[float], rung: int) -> bool:
+        better = sum(1 for s in others if s > score)
+        return better * self.eta >= len(others) + 1
+
+
+def geometric_rungs(min_fidelity: int | None, max_fidelity: int | None, eta: int) -> list[int]:
+    """``min * eta**k`` below ``max``, then ``max`` itself: 1, 3, 9, 27 for (1, 27, 3)."""
+    for name, value in (("min_fidelity", min_fidelity), ("max_fidelity", max_fidelity)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"parameter {name} of ASHA must be a positive integer, got {value!r}")
+    assert min_fidelity is not None and max_fidelity is not None
+    if max_fidelity <= min_fidelity:
+        raise ConfigError(
+            f"parameter max_fidelity of ASHA must exceed min_fidelity ({min_fidelity}), "
+            f"got {max_fidelity}"
+        )
+    rungs = [min_fidelity]
+    while rungs[-1] * eta < max_fidelity:
+        rungs.append(rungs[-1] * eta)
+    return rungs + [max_fidelity]
+
+
+SCHEDULERS = {"median": MedianStopping, "asha": ASHA}
+
+
+def make_scheduler(name: str, **options: Any) -> Scheduler:
+    """Build a scheduler by its config name ('median' or 'asha')."""
+    if name not in SCHEDULERS:
+        raise ConfigError(f"unknown scheduler {name!r}; choose one of: {', '.join(SCHEDULERS)}")
+    try:
+        return SCHEDULERS[name](**options)
+    except TypeError as exc:
+        raise ConfigError(f"scheduler {name!r}: {exc}") from None
