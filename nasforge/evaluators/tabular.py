@@ -210,6 +210,12 @@ class NB201Tabular(Evaluator):
         metrics["nb201_index"] = index
         return metrics
 
+    def prepare(self) -> None:
+        """Load (and check) the tables now, so a malformed file fails before the study starts."""
+        self._table("accuracy")
+        if self.hardware:
+            self._table("hardware")
+
     def describe(self) -> dict[str, Any]:
         return {
             "evaluator": self.name,

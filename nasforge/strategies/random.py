@@ -1,0 +1,72 @@
+"""Random search: uniform samples, no architecture proposed twice (up to the space's identity)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..architecture import Architecture
+from ..errors import ConfigError
+from ..objectives import Objective
+from ..spaces.base import SearchSpace
+from .base import Strategy
+
+#: samples tried for an unseen architecture before accepting a repeat (the space is ~exhausted)
+UNSEEN_TRIES = 1000
+
+
+def sample_unseen(
+    space: SearchSpace, rng: np.random.Generator, seen: set[str], tries: int = UNSEEN_TRIES
+) -> Architecture:
+    """A uniform sample whose ``space.identity`` is not in ``seen``; a repeat once none is found.
+
+    Rejection keeps the distribution uniform over unseen gene vectors, so random search stays the
+    honest baseline; the fallback only triggers when nearly every identity class has been seen.
+    """
+    arch = space.sample(rng)
+    for _ in range(tries):
+        if space.identity(arch) not in seen:
+            return arch
+        arch = space.sample(rng)
+    return arch
+
+
+class RandomSearch(Strategy):
+    """Uniform random search; objectives are irrelevant to it, so any number of them works."""
+
+    name = "random"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        objectives: Sequence[Objective] = (Objective("valid_accuracy", "max"),),
+        dedupe: bool = True,
+    ) -> None:
+        super().__init__(space, seed, objectives)
+        if not isinstance(dedupe, bool):
+            raise ConfigError(f"parameter dedupe of RandomSearch must be true or false, got {dedupe!r}")
+        self.dedupe = dedupe
+        self._seen: set[str] = set()  # identities asked or told
+
+    def _ask_one(self) -> Architecture:
+        if self.dedupe:
+            arch = sample_unseen(self.space, self.rng, self._seen)
+        else:
+            arch = self.space.sample(self.rng)
+        self._seen.add(self.space.identity(arch))
+        return arch
+
+    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+        # results never change what random search proposes; record foreign archs as seen
+        self._seen.add(self.space.identity(arch))
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["seen"] = sorted(self._seen)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self._seen = set(state["seen"])
