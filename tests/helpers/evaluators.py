@@ -1,0 +1,27 @@
+"""Real evaluators with real failure modes, for study-loop tests (importable by subprocesses)."""
+
+from __future__ import annotations
+
+import time
+
+from nasforge.errors import TrialFailed
+from nasforge.evaluators.tabular import NB201Tabular
+
+
+class FlakyTabular(NB201Tabular):
+    """NB201 table lookups that fail for archs containing 'none~0' edges in the first cell slot,
+    return NaN for avg-pool-only first edges, and optionally take ``delay`` seconds each."""
+
+    def __init__(self, space, dataset="cifar10", data_dir=None, delay: float = 0.0, **kw):
+        super().__init__(space, dataset=dataset, data_dir=data_dir, **kw)
+        self.delay = delay
+
+    def evaluate(self, arch, fidelity, seed):
+        if self.delay:
+            time.sleep(self.delay)
+        if arch.string.startswith("|none~0|"):
+            raise TrialFailed("edge 1<-0 is 'none' (deliberate failure)")
+        metrics = super().evaluate(arch, fidelity, seed)
+        if arch.string.startswith("|avg_pool_3x3~0|+|none~0|"):
+            metrics["valid_accuracy"] = float("nan")
+        return metrics
