@@ -71,7 +71,7 @@ def test_bad_inputs() -> None:
     arch = space.from_index(0)
     with pytest.raises(ConfigError, match="image inputs"):
         build_model(space, arch, (1, 40), 10)
-    with pytest.raises(ConfigError, match="parameter C"):
+    with pytest.raises(ConfigError, match="parameter C of the nb201 builder"):
         build_model(space, arch, (3, 32, 32), 10, C=0)
     with pytest.raises(ConfigError, match="num_classes"):
         build_model(space, arch, (3, 32, 32), 0)

@@ -49,7 +49,9 @@ class ResidualBlock(nn.Module):
             *conv_bn(dims, c_in, c_out, 3), nn.ReLU(), *conv_bn(dims, c_out, c_out, 3)
         )
         use_projection = projection or c_in != c_out
-        self.shortcut = nn.Sequential(*conv_bn(dims, c_in, c_out, 1)) if use_projection else nn.Identity()
+        self.shortcut = (
+            nn.Sequential(*conv_bn(dims, c_in, c_out, 1)) if use_projection else nn.Identity()
+        )
         self.act = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,11 +61,14 @@ class ResidualBlock(nn.Module):
 class ChainNetwork(nn.Module):
     """The active chain as ``features`` followed by global average pooling and a linear head."""
 
-    def __init__(self, functions: Sequence[str], input_shape: Sequence[int], num_classes: int) -> None:
+    def __init__(
+        self, functions: Sequence[str], input_shape: Sequence[int], num_classes: int
+    ) -> None:
         super().__init__()
         if len(input_shape) not in (2, 3):
             raise ConfigError(
-                f"chain networks need (channels, length) or (channels, height, width) inputs, got {tuple(input_shape)!r}"
+                "chain networks need (channels, length) or (channels, height, width) inputs, "
+                f"got {tuple(input_shape)!r}"
             )
         dims = len(input_shape) - 1
         self.functions = tuple(functions)
@@ -76,7 +81,8 @@ class ChainNetwork(nn.Module):
                 layers.append(ConvBlock(dims, channels, fn.filters, fn.kernel))
                 channels = fn.filters
             elif fn.kind in ("res", "res_proj"):
-                layers.append(ResidualBlock(dims, channels, fn.filters, projection=fn.kind == "res_proj"))
+                projection = fn.kind == "res_proj"
+                layers.append(ResidualBlock(dims, channels, fn.filters, projection))
                 channels = fn.filters
             elif fn.kind in ("max_pool", "avg_pool"):
                 if next(plan):
@@ -92,6 +98,6 @@ class ChainNetwork(nn.Module):
 
 
 def build_chain(arch: Architecture, input_shape: Sequence[int], num_classes: int) -> ChainNetwork:
-    """The network of a chain architecture (its string is self-describing; no space options needed)."""
+    """The network of a chain architecture (its string is self-describing: no space needed)."""
     functions, _ = parse_chain(arch.string)
     return ChainNetwork(functions, input_shape, num_classes)

@@ -90,7 +90,9 @@ class ResidualReduction(nn.Module):
 
 
 class NB201Network(nn.Module):
-    def __init__(self, ops: Sequence[str], in_channels: int, num_classes: int, C: int = 16, N: int = 5) -> None:
+    def __init__(
+        self, ops: Sequence[str], in_channels: int, num_classes: int, C: int = 16, N: int = 5
+    ) -> None:
         super().__init__()
         self.ops = tuple(ops)
         layers: list[nn.Module] = [
@@ -103,7 +105,7 @@ class NB201Network(nn.Module):
                 layers.append(ResidualReduction(channels, width))
                 channels = width
             layers.extend(Cell(ops, channels) for _ in range(N))
-        layers += [nn.BatchNorm2d(channels), nn.ReLU(inplace=False), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        layers += [nn.BatchNorm2d(channels), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(channels, num_classes)
 
@@ -114,12 +116,17 @@ class NB201Network(nn.Module):
 def build_nb201(
     arch: Architecture, input_shape: Sequence[int], num_classes: int, C: int = 16, N: int = 5
 ) -> NB201Network:
-    """The NB201 network of ``arch`` for ``(channels, height, width)`` inputs (defaults C=16, N=5)."""
+    """The NB201 network of ``arch`` for ``(channels, height, width)`` inputs."""
     if len(input_shape) != 3:
-        raise ConfigError(f"nb201 networks need image inputs (channels, height, width), got input_shape {tuple(input_shape)!r}")
+        raise ConfigError(
+            "nb201 networks need image inputs (channels, height, width), "
+            f"got input_shape {tuple(input_shape)!r}"
+        )
     for name, value in (("C", C), ("N", N)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"parameter {name} of the nb201 model builder must be an integer >= 1, got {value!r}")
+            raise ConfigError(
+                f"parameter {name} of the nb201 builder must be an integer >= 1, got {value!r}"
+            )
     space = NB201Space()
     ops = space.ops(space.from_string(arch.string))
     return NB201Network(ops, input_shape[0], num_classes, C=C, N=N)

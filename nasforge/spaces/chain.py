@@ -19,13 +19,15 @@ A chain needs at least ``min_active`` (>= 1) non-``no_op`` nodes: a bare classif
 network worth searching, and gene vectors with fewer active nodes raise ArchitectureError.
 
 Pooling and input size. The space does not know the input size. The model builder skips a pooling
-node when the spatial size is already below 2 (see :func:`pool_plan`), and :meth:`ChainSpace.reductions`
-/ :meth:`ChainSpace.skipped_reductions` let strategies penalise chains that pool too often.
+node when the spatial size is already below 2 (see :func:`pool_plan`), and
+:meth:`ChainSpace.reductions` / :meth:`ChainSpace.skipped_reductions` let strategies penalise chains
+that pool too often.
 
 Functions: ``conv_<k>_<f>`` (conv kxk, f filters, 'same' padding, BN, ReLU), ``res_<f>`` (basic
-residual block: two 3x3 conv-BN, identity shortcut -- a 1x1 projection is used only when the incoming
-channel count differs from f, since an identity cannot change it), ``res_proj_<f>`` (the same block
-with a 1x1 conv-BN projection shortcut always), ``max_pool`` / ``avg_pool`` (2x2, stride 2), ``no_op``.
+residual block: two 3x3 conv-BN, identity shortcut -- a 1x1 projection is used only when the
+incoming channel count differs from f, since an identity cannot change it), ``res_proj_<f>`` (the
+same block, always with a 1x1 conv-BN projection shortcut), ``max_pool`` / ``avg_pool`` (2x2,
+stride 2), ``no_op``.
 """
 
 from __future__ import annotations
@@ -51,9 +53,14 @@ NUMERIC_KEYS: tuple[tuple[str, str], ...] = (
     ("optimizer", "opt"),
 )
 #: training hyper-parameters used when the space has no numeric genes
-DEFAULT_HPARAMS: dict[str, Any] = {"lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4, "optimizer": "sgd"}
+DEFAULT_HPARAMS: dict[str, Any] = {
+    "lr": 0.05,
+    "momentum": 0.9,
+    "weight_decay": 5e-4,
+    "optimizer": "sgd",
+}
 
-#: Hand-designed baselines, written in the default ChainSpace, that benchmarks compare searches with.
+#: Hand-designed baselines (members of the default ChainSpace) that benchmarks compare with.
 #: ``digits``: a small VGG/LeNet-style CNN for the 8x8 scikit-learn digits (two conv pairs, each
 #: followed by 2x2 max pooling: 8x8 -> 4x4 -> 2x2), trained with the common SGD recipe
 #: (lr 0.05, momentum 0.9, weight decay 5e-4). ``mnist1d``: modelled on the ConvNet baseline of
@@ -104,7 +111,7 @@ def parse_chain(text: str) -> tuple[tuple[str, ...], dict[str, Any]]:
     membership checks. ``no_op`` tokens are accepted and dropped.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ArchitectureError(f"chain architecture string must be a non-empty string, got {text!r}")
+        raise ArchitectureError(f"chain architecture must be a non-empty string, got {text!r}")
     chain_part, sep, numeric_part = text.strip().partition("|")
     tokens = [t.strip() for t in chain_part.split(">")] if chain_part.strip() else []
     functions = []
@@ -118,9 +125,11 @@ def parse_chain(text: str) -> tuple[tuple[str, ...], dict[str, Any]]:
             key, eq, raw = item.partition("=")
             key, raw = key.strip(), raw.strip()
             if not eq or not key or not raw:
-                raise ArchitectureError(f"chain training part {numeric_part!r}: expected key=value, got {item!r}")
+                raise ArchitectureError(
+                    f"chain training part {numeric_part!r}: expected key=value, got {item!r}"
+                )
             if key in values:
-                raise ArchitectureError(f"chain training part {numeric_part!r}: {key!r} given twice")
+                raise ArchitectureError(f"chain training part {numeric_part!r}: {key!r} twice")
             values[key] = raw
     return tuple(functions), values
 
@@ -182,7 +191,8 @@ class ChainSpace(SearchSpace):
         self.min_active = _positive_int("min_active", min_active)
         if self.min_active > self.max_nodes:
             raise ConfigError(
-                f"parameter min_active of ChainSpace must be <= max_nodes ({self.max_nodes}), got {min_active!r}"
+                f"parameter min_active of ChainSpace must be <= max_nodes ({self.max_nodes}), "
+                f"got {min_active!r}"
             )
         self.filters = _int_tuple("filters", filters, odd=False)
         self.kernels = _int_tuple("kernels", kernels, odd=True)
@@ -192,14 +202,17 @@ class ChainSpace(SearchSpace):
         if functions is None:
             names = [f"conv_{k}_{f}" for k in self.kernels for f in self.filters]
             if self.include_residual:
-                names += [f"res_{f}" for f in self.filters] + [f"res_proj_{f}" for f in self.filters]
+                names += [f"res_{f}" for f in self.filters]
+                names += [f"res_proj_{f}" for f in self.filters]
             if self.include_pooling:
                 names += list(POOLS)
         else:
             names = _function_list(functions)
         self.functions: tuple[str, ...] = tuple(n for n in names if n != NO_OP) + (NO_OP,)
         if len(self.functions) < 2:
-            raise ConfigError("parameter functions of ChainSpace must contain a function other than no_op, got none")
+            raise ConfigError(
+                "parameter functions of ChainSpace must contain a function besides no_op, got none"
+            )
         self.lr = _range("lr", lr, log=True)
         self.momentum = _range("momentum", momentum, log=False)
         self.weight_decay = _range("weight_decay", weight_decay, log=True)
@@ -208,7 +221,9 @@ class ChainSpace(SearchSpace):
         self._genes = self._build_genes()
 
     def _build_genes(self) -> tuple[Gene, ...]:
-        nodes: list[Gene] = [Categorical(f"node_{i}", self.functions) for i in range(self.max_nodes)]
+        nodes: list[Gene] = [
+            Categorical(f"node_{i}", self.functions) for i in range(self.max_nodes)
+        ]
         if not self.numeric_genes:
             return tuple(nodes)
         return tuple(nodes) + (
@@ -226,13 +241,19 @@ class ChainSpace(SearchSpace):
     def from_genes(self, values: Sequence[GeneValue]) -> Architecture:
         values = list(values)
         if len(values) != len(self._genes):
-            raise ArchitectureError(f"chain space expects {len(self._genes)} gene values, got {len(values)}")
+            raise ArchitectureError(
+                f"chain space expects {len(self._genes)} gene values, got {len(values)}"
+            )
         no_op = len(self.functions) - 1
-        nodes = [_index(v, len(self.functions), f"node_{i}") for i, v in enumerate(values[: self.max_nodes])]
+        nodes = [
+            _index(v, len(self.functions), f"node_{i}")
+            for i, v in enumerate(values[: self.max_nodes])
+        ]
         active = [n for n in nodes if n != no_op]
         if len(active) < self.min_active:
             raise ArchitectureError(
-                f"chain has {len(active)} active (non-no_op) nodes, needs at least {self.min_active}"
+                f"chain has {len(active)} active (non-no_op) nodes, "
+                f"needs at least {self.min_active}"
             )
         canonical: list[GeneValue] = active + [no_op] * (self.max_nodes - len(active))
         string = ">".join(self.functions[n] for n in active)
@@ -255,38 +276,46 @@ class ChainSpace(SearchSpace):
         functions, values = parse_chain(text)
         if len(functions) > self.max_nodes:
             raise ArchitectureError(
-                f"chain {text!r} has {len(functions)} active nodes, more than max_nodes={self.max_nodes}"
+                f"chain {text!r} has {len(functions)} active nodes, "
+                f"more than max_nodes={self.max_nodes}"
             )
         for name in functions:
             if name not in self.functions:
                 raise ArchitectureError(
-                    f"chain function {name!r} is not in this space; allowed: {', '.join(self.functions)}"
+                    f"chain function {name!r} is not in this space; "
+                    f"allowed: {', '.join(self.functions)}"
                 )
         genes: list[GeneValue] = [self.functions.index(n) for n in functions]
         genes += [len(self.functions) - 1] * (self.max_nodes - len(functions))
         if not self.numeric_genes:
             if values:
-                raise ArchitectureError(f"chain {text!r} has a training part but this space has no numeric genes")
+                raise ArchitectureError(
+                    f"chain {text!r} has a training part but this space has no numeric genes"
+                )
             return self.from_genes(genes)
         short = [key for _, key in NUMERIC_KEYS]
         if set(values) != set(short):
             raise ArchitectureError(
-                f"chain {text!r} training part must give exactly {', '.join(short)}, got {', '.join(values) or 'none'}"
+                f"chain {text!r} training part must give exactly {', '.join(short)}, "
+                f"got {', '.join(values) or 'none'}"
             )
         for key in ("lr", "mom", "wd"):
             try:
                 genes.append(float(values[key]))
             except ValueError:
-                raise ArchitectureError(f"chain {text!r}: {key}={values[key]!r} is not a number") from None
+                raise ArchitectureError(
+                    f"chain {text!r}: {key}={values[key]!r} is not a number"
+                ) from None
         if values["opt"] not in self.optimizers:
             raise ArchitectureError(
-                f"chain {text!r}: optimizer {values['opt']!r} not allowed; choose one of {', '.join(self.optimizers)}"
+                f"chain {text!r}: optimizer {values['opt']!r} not allowed; "
+                f"choose one of {', '.join(self.optimizers)}"
             )
         genes.append(self.optimizers.index(values["opt"]))
         return self.from_genes(genes)
 
     def to_graph(self, arch: Architecture) -> LabelledDAG:
-        """``input -> node ... -> output`` over the active nodes (training genes are not part of it)."""
+        """``input -> node ... -> output`` over the active nodes (training genes are left out)."""
         labels = ("input",) + self.layers(arch) + ("output",)
         return LabelledDAG(labels, tuple((i, i + 1) for i in range(len(labels) - 1)))
 
@@ -306,7 +335,7 @@ class ChainSpace(SearchSpace):
         return sum(1 for name in self.layers(arch) if name in POOLS)
 
     def skipped_reductions(self, arch: Architecture, spatial: Sequence[int]) -> int:
-        """Pooling nodes the builder would skip for inputs of spatial size ``spatial`` (e.g. (8, 8))."""
+        """Pooling nodes the builder skips for inputs of spatial size ``spatial`` (e.g. (8, 8))."""
         return sum(1 for applies in pool_plan(self.layers(arch), spatial) if not applies)
 
     def training_hparams(self, arch: Architecture) -> dict[str, Any]:
@@ -319,12 +348,19 @@ class ChainSpace(SearchSpace):
         if not self.numeric_genes:
             return dict(self.default_hparams)
         lr, mom, wd, opt = arch.genes[self.max_nodes :]
-        return {"lr": float(lr), "momentum": float(mom), "weight_decay": float(wd), "optimizer": self.optimizers[opt]}
+        return {
+            "lr": float(lr),
+            "momentum": float(mom),
+            "weight_decay": float(wd),
+            "optimizer": self.optimizers[opt],
+        }
 
     def hand_designed(self, name: str) -> Architecture:
-        """A :data:`HAND_DESIGNED` baseline as a member of this space (ArchitectureError if it is not)."""
+        """A :data:`HAND_DESIGNED` baseline as a member of this space (ArchitectureError if not)."""
         if name not in HAND_DESIGNED:
-            raise ConfigError(f"unknown hand-designed chain {name!r}; choose one of: {', '.join(HAND_DESIGNED)}")
+            raise ConfigError(
+                f"unknown hand-designed chain {name!r}; choose one of: {', '.join(HAND_DESIGNED)}"
+            )
         text = HAND_DESIGNED[name]
         return self.from_string(text if self.numeric_genes else text.partition("|")[0])
 
@@ -335,7 +371,7 @@ class ChainSpace(SearchSpace):
         )
 
 
-# --- validation helpers ----------------------------------------------------------------------------
+# --- validation helpers ------------------------------------------------------------------------
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -353,11 +389,15 @@ def _bool(name: str, value: Any) -> bool:
 def _int_tuple(name: str, values: Any, odd: bool) -> tuple[int, ...]:
     what = "odd integers >= 1" if odd else "integers >= 1"
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-        raise ConfigError(f"parameter {name} of ChainSpace must be a non-empty list of {what}, got {values!r}")
+        raise ConfigError(
+            f"parameter {name} of ChainSpace must be a non-empty list of {what}, got {values!r}"
+        )
     out = []
     for v in values:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1 or (odd and v % 2 == 0):
-            raise ConfigError(f"parameter {name} of ChainSpace must be a non-empty list of {what}, got {values!r}")
+            raise ConfigError(
+                f"parameter {name} of ChainSpace must be a non-empty list of {what}, got {values!r}"
+            )
         if v not in out:
             out.append(v)
     return tuple(out)
@@ -365,18 +405,23 @@ def _int_tuple(name: str, values: Any, odd: bool) -> tuple[int, ...]:
 
 def _function_list(values: Any) -> list[str]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-        raise ConfigError(f"parameter functions of ChainSpace must be a non-empty list of names, got {values!r}")
+        raise ConfigError(
+            f"parameter functions of ChainSpace must be a non-empty list of names, got {values!r}"
+        )
     out: list[str] = []
     for v in values:
         try:
             fn = parse_function(v)
         except ArchitectureError:
             raise ConfigError(
-                f"parameter functions of ChainSpace has unknown function {v!r}; expected conv_<k>_<f>, "
+                f"parameter functions of ChainSpace has unknown function {v!r}; "
+                f"expected conv_<k>_<f>, "
                 f"res_<f>, res_proj_<f>, max_pool, avg_pool or no_op"
             ) from None
         if fn.kind == "conv" and (fn.kernel < 1 or fn.kernel % 2 == 0 or fn.filters < 1):
-            raise ConfigError(f"parameter functions of ChainSpace: {v!r} needs an odd kernel >= 1 and filters >= 1")
+            raise ConfigError(
+                f"parameter functions of ChainSpace: {v!r} needs an odd kernel and filters >= 1"
+            )
         if fn.kind in ("res", "res_proj") and fn.filters < 1:
             raise ConfigError(f"parameter functions of ChainSpace: {v!r} needs filters >= 1")
         if v not in out:
@@ -385,12 +430,17 @@ def _function_list(values: Any) -> list[str]:
 
 
 def _range(name: str, values: Any, log: bool) -> tuple[float, float]:
-    what = f"a pair [low, high] with {'0 < ' if log else '0 <= '}low < high of at most {SIGNIFICANT_DIGITS} significant digits"
+    what = (
+        f"a pair [low, high] with {'0 < ' if log else '0 <= '}low < high "
+        f"of at most {SIGNIFICANT_DIGITS} significant digits"
+    )
     try:
         low, high = (float(v) for v in values)
     except (TypeError, ValueError):
-        raise ConfigError(f"parameter {name} of ChainSpace must be {what}, got {values!r}") from None
-    ok = math.isfinite(low) and math.isfinite(high) and (low > 0 if log else low >= 0) and low < high
+        message = f"parameter {name} of ChainSpace must be {what}, got {values!r}"
+        raise ConfigError(message) from None
+    finite = math.isfinite(low) and math.isfinite(high)
+    ok = finite and (low > 0 if log else low >= 0) and low < high
     if not ok or round_significant(low) != low or round_significant(high) != high:
         raise ConfigError(f"parameter {name} of ChainSpace must be {what}, got {values!r}")
     return low, high
@@ -401,7 +451,8 @@ def _optimizers(values: Any) -> tuple[str, ...]:
         v not in OPTIMIZERS for v in values
     ):
         raise ConfigError(
-            f"parameter optimizers of ChainSpace must be a non-empty list from {', '.join(OPTIMIZERS)}, got {values!r}"
+            f"parameter optimizers of ChainSpace must be a non-empty list from "
+            f"{', '.join(OPTIMIZERS)}, got {values!r}"
         )
     return tuple(dict.fromkeys(values))
 
@@ -412,16 +463,21 @@ def _default_hparams(values: Optional[Mapping[str, Any]]) -> dict[str, Any]:
         return out
     if not isinstance(values, Mapping) or set(values) - set(out):
         raise ConfigError(
-            f"parameter default_hparams of ChainSpace must be a mapping with keys from {', '.join(out)}, got {values!r}"
+            f"parameter default_hparams of ChainSpace must be a mapping with keys from "
+            f"{', '.join(out)}, got {values!r}"
         )
     for key, value in values.items():
         if key == "optimizer":
             if value not in OPTIMIZERS:
                 raise ConfigError(
-                    f"parameter default_hparams of ChainSpace: optimizer must be one of {', '.join(OPTIMIZERS)}, got {value!r}"
+                    f"parameter default_hparams of ChainSpace: optimizer must be one of "
+                    f"{', '.join(OPTIMIZERS)}, got {value!r}"
                 )
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ConfigError(f"parameter default_hparams of ChainSpace: {key} must be a number >= 0, got {value!r}")
+            raise ConfigError(
+                f"parameter default_hparams of ChainSpace: {key} must be a number >= 0, "
+                f"got {value!r}"
+            )
         out[key] = value if key == "optimizer" else float(value)
     return out
 
@@ -432,7 +488,9 @@ def _index(value: Any, size: int, gene: str) -> int:
     except (TypeError, ValueError):
         raise ArchitectureError(f"chain gene {gene} must be an index, got {value!r}") from None
     if not as_float.is_integer() or not 0 <= as_float < size:
-        raise ArchitectureError(f"chain gene {gene} must be an index in 0..{size - 1}, got {value!r}")
+        raise ArchitectureError(
+            f"chain gene {gene} must be an index in 0..{size - 1}, got {value!r}"
+        )
     return int(as_float)
 
 
@@ -445,5 +503,6 @@ def _number(value: Any, bounds: tuple[float, float], gene: str) -> float:
         raise ArchitectureError(f"chain gene {gene} must be finite, got {value!r}")
     number = round_significant(number)
     if not bounds[0] <= number <= bounds[1]:
-        raise ArchitectureError(f"chain gene {gene} must lie in [{_fmt(bounds[0])}, {_fmt(bounds[1])}], got {value!r}")
+        low, high = _fmt(bounds[0]), _fmt(bounds[1])
+        raise ArchitectureError(f"chain gene {gene} must lie in [{low}, {high}], got {value!r}")
     return number
