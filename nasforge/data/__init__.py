@@ -1,0 +1,12 @@
+"""Datasets for real training: digits, MNIST-1D, a user's .npz, CIFAR python batches.
+
+Only NumPy (plus scikit-learn / mnist1d for the built-ins) is needed; tensors are made by the
+trainer.
+"""
+
+from __future__ import annotations
+
+from .dataset import Dataset, RawData
+from .load import BUILTIN, CIFAR, load_dataset, resolve_source
+
+__all__ = ["BUILTIN", "CIFAR", "Dataset", "RawData", "load_dataset", "resolve_source"]

@@ -29,6 +29,7 @@ _ALLOWED_GLOBALS = {
     ("numpy.core.multiarray", "scalar"),
     ("numpy._core.multiarray", "scalar"),
     ("copyreg", "_reconstructor"),
+    ("_codecs", "encode"),  # how Python 3 writes bytes in protocol-2 pickles
 }
 
 

@@ -17,7 +17,7 @@ from ..errors import DataError
 
 @dataclass(frozen=True)
 class RawData:
-    """Arrays exactly as a source read them: x as (N, C, ...) floats, y as int labels.
+    """Arrays as a source read them: x channels-first, (N, C, L) or (N, C, H, W); y int labels.
 
     ``x_valid`` / ``x_test`` are None when the source has no such split (they are carved from the
     train split then). ``origin`` names the file or generator, for error messages and reports.
@@ -102,6 +102,11 @@ def check_arrays(raw: RawData) -> int:
             splits.append((split, x, y))
     example_shape = None
     for split, x, y in splits:
+        if x.ndim not in (3, 4):
+            raise DataError(
+                f"{where}: x_{split} must be channels-first (N, C, L) or (N, C, H, W), "
+                f"got shape {tuple(x.shape)}"
+            )
         if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
             raise DataError(f"{where}: x_{split} must be a real numeric array, got dtype {x.dtype}")
         if y.ndim != 1:
@@ -161,7 +166,7 @@ def split_and_normalise(
     """
     num_classes = check_arrays(raw)
     rng = np.random.default_rng(seed)
-    x_train = as_channels_first(raw.x_train, "x_train")
+    x_train = np.asarray(raw.x_train)
     y_train = np.asarray(raw.y_train).astype(np.int64)
     order = rng.permutation(len(y_train))
     x_train, y_train = x_train[order], y_train[order]
@@ -179,11 +184,11 @@ def split_and_normalise(
         return part
 
     if raw.x_test is not None:
-        x_test, y_test = as_channels_first(raw.x_test, "x_test"), np.asarray(raw.y_test)
+        x_test, y_test = np.asarray(raw.x_test), np.asarray(raw.y_test)
     else:
         x_test, y_test = carve(test_fraction, "test")
     if raw.x_valid is not None:
-        x_valid, y_valid = as_channels_first(raw.x_valid, "x_valid"), np.asarray(raw.y_valid)
+        x_valid, y_valid = np.asarray(raw.x_valid), np.asarray(raw.y_valid)
     else:
         x_valid, y_valid = carve(valid_fraction, "validation")
     if max_train is not None:
@@ -197,8 +202,10 @@ def split_and_normalise(
     shape = (1, -1) + (1,) * (x_train.ndim - 2)
     m, s = mean.reshape(shape), std.reshape(shape)
 
+    m32, s32 = m.astype(np.float32), s.astype(np.float32)
+
     def norm(x: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(((x.astype(np.float64) - m) / s).astype(np.float32))
+        return np.ascontiguousarray((x.astype(np.float32) - m32) / s32, dtype=np.float32)
 
     return Dataset(
         name=name,

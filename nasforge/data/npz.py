@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .dataset import RawData
+from .dataset import RawData, as_channels_first
 
 REQUIRED = ("x_train", "y_train", "x_test", "y_test")
 OPTIONAL = ("x_valid", "y_valid")
@@ -34,6 +34,9 @@ def load_npz_raw(path: str | Path) -> RawData:
                     f"(optionally {', '.join(OPTIONAL)})"
                 )
             arrays = {k: archive[k] for k in REQUIRED + OPTIONAL if k in present}
+        for key in list(arrays):
+            if key.startswith("x_"):
+                arrays[key] = as_channels_first(arrays[key], f"{path}: {key}")
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: not a readable .npz file without pickled objects ({exc})") from exc
     return RawData(

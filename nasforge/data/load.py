@@ -1,0 +1,124 @@
+"""``load_dataset``: one entry point from a name or path to a ready :class:`Dataset`.
+
+Results are cached per process (keyed by the resolved source and split settings) so an evaluator
+shipped to a worker loads its data once, however many trials the worker runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from ..errors import ConfigError, DataError
+from .dataset import Dataset, RawData, split_and_normalise
+
+BUILTIN = ("digits", "mnist1d")
+CIFAR = ("cifar10", "cifar100")
+_CIFAR_FOLDERS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
+
+
+def resolve_source(
+    name_or_path: str | os.PathLike, data_dir: str | os.PathLike | None = None
+) -> tuple[str, str | None]:
+    """(kind, path) for a dataset name or path, checking only that files exist (cheap).
+
+    kind is 'digits', 'mnist1d', 'npz', 'cifar10' or 'cifar100'. Used up front by constructors so
+    a typo fails at configuration time rather than in every trial.
+    """
+    text = str(name_or_path)
+    if text in BUILTIN:
+        return text, None
+    if text in CIFAR:
+        if data_dir is None:
+            raise ConfigError(
+                f"dataset {text!r} needs data_dir: the folder of the official CIFAR python "
+                f"batches (e.g. {_CIFAR_FOLDERS[text]})"
+            )
+        folder = Path(data_dir).expanduser()
+        if (folder / _CIFAR_FOLDERS[text]).is_dir():
+            folder = folder / _CIFAR_FOLDERS[text]
+        from .cifar import detect
+
+        found = detect(folder) if folder.is_dir() else None
+        if found != text:
+            raise DataError(
+                f"data_dir {str(folder)!r} is not a {text} python-version folder "
+                f"({'it looks like ' + found if found else 'batch files not found'})"
+            )
+        return text, str(folder)
+    path = Path(text).expanduser()
+    if not path.is_absolute() and data_dir is not None and not path.exists():
+        path = Path(data_dir).expanduser() / path
+    if path.suffix == ".npz":
+        if not path.is_file():
+            raise DataError(f"data file {str(path)!r} not found")
+        return "npz", str(path)
+    if path.is_dir():
+        from .cifar import detect
+
+        found = detect(path)
+        if found is None:
+            raise DataError(
+                f"folder {str(path)!r} holds no CIFAR python batches (data_batch_1..5 + test_batch, "
+                f"or train + test)"
+            )
+        return found, str(path)
+    raise ConfigError(
+        f"dataset must be one of {', '.join(BUILTIN + CIFAR)}, a .npz file or a CIFAR batch folder, "
+        f"got {text!r}"
+    )
+
+
+def load_dataset(
+    name_or_path: str | os.PathLike = "digits",
+    seed: int = 0,
+    data_dir: str | os.PathLike | None = None,
+    valid_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    max_train: int | None = None,
+) -> Dataset:
+    """Load, split (deterministically from ``seed``) and normalise a dataset.
+
+    ``valid_fraction`` / ``test_fraction`` apply only to splits the source lacks (they are carved
+    from its train split); ``max_train`` keeps the first N training examples (quick runs, tests).
+    """
+    for label, value in (("valid_fraction", valid_fraction), ("test_fraction", test_fraction)):
+        if not isinstance(value, (int, float)) or not 0.0 < float(value) < 1.0:
+            raise ConfigError(f"parameter {label} of load_dataset must be in (0, 1), got {value!r}")
+    if max_train is not None and (not isinstance(max_train, int) or max_train < 1):
+        raise ConfigError(
+            f"parameter max_train of load_dataset must be a positive integer or None, got {max_train!r}"
+        )
+    if not isinstance(seed, int):
+        raise ConfigError(f"parameter seed of load_dataset must be an integer, got {seed!r}")
+    kind, path = resolve_source(name_or_path, data_dir)
+    return _cached(kind, path, int(seed), float(valid_fraction), float(test_fraction), max_train)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(
+    kind: str, path: str | None, seed: int, valid_fraction: float, test_fraction: float,
+    max_train: int | None,
+) -> Dataset:
+    raw = _read(kind, path)
+    name = kind if path is None else f"{kind}:{path}"
+    return split_and_normalise(raw, name, seed, valid_fraction, test_fraction, max_train)
+
+
+def _read(kind: str, path: str | None) -> RawData:
+    if kind == "digits":
+        from .digits import load_digits_raw
+
+        return load_digits_raw()
+    if kind == "mnist1d":
+        from .mnist1d import load_mnist1d_raw
+
+        return load_mnist1d_raw()
+    if kind == "npz":
+        from .npz import load_npz_raw
+
+        return load_npz_raw(path)  # type: ignore[arg-type]
+    from .cifar import load_cifar_raw
+
+    return load_cifar_raw(path, kind)  # type: ignore[arg-type]
