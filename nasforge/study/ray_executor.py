@@ -1,0 +1,165 @@
+"""Run trials as Ray tasks: on this machine (``ray.init()``) or on an existing cluster.
+
+Each trial is one Ray task with its own resource request (``cpus_per_trial``, ``gpus_per_trial``),
+so on a cluster with GPUs trials land where a GPU is free. The evaluator is put in the object
+store once and shared by every task. Ray restarts a task whose worker process died
+(``max_retries``); by default once, after which the trial is FAILED with Ray's reason.
+Ray is optional and imported only when this executor starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from ..errors import ConfigError, require
+from ..evaluators.base import Evaluator
+from .executors import Executor, Outcome, Task, run_task
+
+
+def _evaluate(evaluator: Evaluator, task: Task) -> Outcome:
+    """The Ray task body (module level so workers import it by reference)."""
+    torch = sys.modules.get("torch")
+    threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+    if torch is not None and threads > 0:
+        torch.set_num_threads(threads)
+    return run_task(evaluator, task)
+
+
+class RayExecutor(Executor):
+    """``workers`` trials at once on a Ray cluster (a local one unless ``address`` is given).
+
+    ``sync=True`` waits for every trial in flight before returning (batch-synchronous, results
+    sorted by trial number), which reproduces the serial executor's results for strategies whose
+    proposals do not depend on pending results (e.g. random search).
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        workers: int = 1,
+        address: str | None = None,
+        cpus_per_trial: float = 1,
+        gpus_per_trial: float = 0,
+        max_retries: int = 1,
+        sync: bool = False,
+        num_cpus: int | None = None,
+    ) -> None:
+        owner = type(self).__name__
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"parameter workers of {owner} must be a positive integer, got {workers!r}")
+        if address is not None and (not isinstance(address, str) or not address.strip()):
+            raise ConfigError(
+                f"parameter address of {owner} must be a cluster address such as 'auto' or "
+                f"'ray://host:10001', got {address!r}"
+            )
+        for name, value, low in (("cpus_per_trial", cpus_per_trial, 0), ("gpus_per_trial", gpus_per_trial, 0)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+                raise ConfigError(f"parameter {name} of {owner} must be a number >= {low}, got {value!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigError(
+                f"parameter max_retries of {owner} must be an integer >= 0, got {max_retries!r}"
+            )
+        if not isinstance(sync, bool):
+            raise ConfigError(f"parameter sync of {owner} must be a bool, got {sync!r}")
+        if num_cpus is not None and (isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1):
+            raise ConfigError(f"parameter num_cpus of {owner} must be a positive integer, got {num_cpus!r}")
+        self.workers = workers
+        self.address = address
+        self.cpus_per_trial = cpus_per_trial
+        self.gpus_per_trial = gpus_per_trial
+        self.max_retries = max_retries
+        self.sync = sync
+        self.num_cpus = num_cpus
+        self._ray: Any = None
+        self._owns_ray = False
+        self._remote: Any = None
+        self._evaluator_ref: Any = None
+        self._pending: dict[Any, tuple[Task, float]] = {}
+
+    @property
+    def capacity(self) -> int:
+        return self.workers
+
+    def start(self, evaluator: Evaluator) -> None:
+        ray = require("ray", "ray")
+        self._ray = ray
+        if not ray.is_initialized():
+            self._init(ray)
+            self._owns_ray = True
+        self._remote = ray.remote(_evaluate).options(
+            num_cpus=self.cpus_per_trial,
+            num_gpus=self.gpus_per_trial,
+            max_retries=self.max_retries,
+            retry_exceptions=False,  # a crashing evaluator is a result; only lost workers retry
+        )
+        self._evaluator_ref = ray.put(evaluator)
+
+    def _init(self, ray: Any) -> None:
+        if self.address is not None:
+            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+            return
+        # Local cluster: just enough CPUs for the requested parallelism, no dashboard, and the
+        # driver's import path so evaluators defined in the user's modules import in workers.
+        cpus = self.num_cpus or max(1, int(round(self.workers * max(self.cpus_per_trial, 1))))
+        ray.init(
+            num_cpus=cpus,
+            num_gpus=None if self.gpus_per_trial else 0,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}},
+        )
+
+    def submit(self, task: Task) -> None:
+        if self._remote is None:
+            raise RuntimeError("RayExecutor.submit() before start()")
+        ref = self._remote.remote(self._evaluator_ref, task)
+        self._pending[ref] = (task, time.time())
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    def wait(self, timeout: float | None = None) -> list[Outcome]:
+        if not self._pending:
+            return []
+        refs = list(self._pending)
+        needed = len(refs) if self.sync else 1
+        ready, _ = self._ray.wait(refs, num_returns=needed, timeout=timeout)
+        if not self.sync and ready:
+            ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=0)
+        outcomes = [self._outcome(ref) for ref in ready]
+        return sorted(outcomes, key=lambda o: o.number) if self.sync else outcomes
+
+    def _outcome(self, ref: Any) -> Outcome:
+        task, submitted = self._pending.pop(ref)
+        try:
+            return self._ray.get(ref)
+        except self._ray.exceptions.RayError as exc:
+            reason = _first_line(exc)
+            if isinstance(exc, self._ray.exceptions.WorkerCrashedError) or "worker died" in reason.lower():
+                reason = f"Ray worker died (after {self.max_retries} retr{'y' if self.max_retries == 1 else 'ies'}): {reason}"
+            return Outcome(task.number, None, reason, submitted, time.time())
+
+    def shutdown(self) -> None:
+        if self._ray is None:
+            return
+        for ref in list(self._pending):
+            self._ray.cancel(ref, force=True)
+        self._pending.clear()
+        if self._owns_ray:
+            self._ray.shutdown()
+        self._ray, self._owns_ray, self._remote, self._evaluator_ref = None, False, None, None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    for line in text.splitlines():
+        if line.strip():
+            return f"{type(exc).__name__}: {line.strip()}"
+    return type(exc).__name__
