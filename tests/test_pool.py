@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from conftest import needs_data
+
 from nasforge.architecture import Architecture
 from nasforge.errors import ConfigError
 from nasforge.evaluators.base import Evaluator
@@ -143,3 +145,59 @@ def test_bad_arguments_are_rejected_in_one_line(kwargs, message):
     with pytest.raises(ConfigError, match=message) as info:
         LocalPoolExecutor(**kwargs)
     assert "\n" not in str(info.value)
+
+
+class KillingNB201(Evaluator):
+    """NB201 look-ups whose worker dies (SIGKILL) on every architecture with index % 5 == 0."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def evaluate(self, arch, fidelity, seed):
+        if self.inner.space.index(arch) % 5 == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.inner.evaluate(arch, fidelity, seed)
+
+
+def _nb201_study(data_dir, executor, evaluator_wrapper=None, seed=11):
+    from nasforge.evaluators.tabular import NB201Tabular
+    from nasforge.spaces.nb201 import NB201Space
+    from nasforge.strategies.random import RandomSearch
+    from nasforge.study import create_study
+
+    space = NB201Space()
+    evaluator = NB201Tabular(space, dataset="cifar10", data_dir=str(data_dir), hardware=False)
+    if evaluator_wrapper is not None:
+        evaluator = evaluator_wrapper(evaluator)
+    return create_study(
+        name="pool", space=space, strategy=RandomSearch(space, seed=seed), evaluator=evaluator,
+        objectives=["valid_accuracy:max"], seed=seed, executor=executor,
+    )
+
+
+@needs_data
+def test_a_two_worker_study_survives_killed_workers(data_dir):
+    study = _nb201_study(data_dir, LocalPoolExecutor(workers=2), KillingNB201)
+    study.optimize(n_trials=12)
+    trials = study.trials
+    from nasforge.spaces.nb201 import NB201Space
+
+    space = NB201Space()
+    doomed = [t for t in trials if space.index(space.from_string(t.arch)) % 5 == 0]
+    assert len(trials) == 12 and doomed, "seed 11 should draw some index % 5 == 0 architectures"
+    for trial in trials:
+        if trial in doomed:
+            assert trial.state.value == "FAILED" and "worker process died (exit code -9)" in trial.error
+        else:
+            assert trial.state.value == "COMPLETE" and trial.values[0] > 0
+
+
+@needs_data
+def test_sync_pool_study_matches_the_serial_study(data_dir):
+    def rows(study):
+        study.optimize(n_trials=6)
+        return [(t.number, t.arch, t.seed, t.state.value, t.values) for t in study.trials]
+
+    serial = rows(_nb201_study(data_dir, None))
+    pooled = rows(_nb201_study(data_dir, LocalPoolExecutor(workers=2, sync=True)))
+    assert pooled == serial
