@@ -1,0 +1,350 @@
+"""Real training: build the architecture's network, train it on a dataset, measure its cost.
+
+The evaluator keeps only settings (cheap to pickle for worker processes); the dataset is loaded on
+first use and cached per process. Every trial runs in its own RNG and thread scope, so the same
+(arch, fidelity, seed) gives the same metrics in any process and in any order. Training genes an
+architecture carries (``space.training_hparams(arch)``) override the evaluator's defaults.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from ..architecture import Architecture
+from ..errors import ArchitectureError, ConfigError, DataError, NasforgeError, TrialFailed
+from ..registry import load_object
+from .base import Evaluator
+
+OPTIMIZERS = ("sgd", "rmsprop", "adam")
+SCHEDULES = ("cosine", "constant")
+DEVICES = ("cpu", "cuda")
+HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
+METRICS = (
+    "train_accuracy",
+    "valid_accuracy",
+    "test_accuracy",
+    "train_loss",
+    "valid_loss",
+    "test_loss",
+    "params",
+    "flops",
+    "latency",
+    "train_time",
+    "epochs",
+    "best_epoch",
+)
+
+
+@dataclass
+class TrainedModel:
+    """A trained network with everything export needs to describe it."""
+
+    model: Any  # torch.nn.Module
+    metrics: dict[str, Any]
+    hparams: dict[str, Any]
+    input_shape: tuple[int, ...]
+    num_classes: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+
+class TrainerEvaluator(Evaluator):
+    """Train each architecture with PyTorch; fidelity is the epoch budget.
+
+    Accuracies are in % (as the NB201 tables), losses are mean cross-entropy, ``params`` is in
+    millions, ``flops`` in millions of multiply-adds (batch 1), ``latency`` in ms (batch 1, median
+    of ``latency_repeats``), ``train_time`` in seconds. A NaN / inf loss, running past
+    ``time_limit`` seconds, running out of memory or any error while building or training raises
+    TrialFailed with the reason.
+    """
+
+    name = "trainer"
+
+    def __init__(
+        self,
+        space: Any,
+        dataset: str | None = "digits",
+        data_dir: str | None = None,
+        epochs: int = 10,
+        batch_size: int = 64,
+        lr: float = 0.05,
+        momentum: float = 0.9,
+        weight_decay: float = 5e-4,
+        optimizer: str = "sgd",
+        schedule: str = "cosine",
+        patience: int | None = None,
+        time_limit: float | None = None,
+        threads: int | None = 1,
+        device: str = "cpu",
+        latency_repeats: int = 20,
+        split_seed: int = 0,
+        valid_fraction: float = 0.2,
+        test_fraction: float = 0.2,
+        max_train: int | None = None,
+        eval_batch_size: int = 1024,
+        model_options: Mapping[str, Any] | None = None,
+        model_factory: str | Callable[..., Any] | None = None,
+    ) -> None:
+        if space is None or not hasattr(space, "name"):
+            raise ConfigError(f"parameter space of TrainerEvaluator must be a search space, got {space!r}")
+        self.space = space
+        self.space_name = space.name
+        self.dataset = "digits" if dataset is None else str(dataset)
+        self.data_dir = None if data_dir is None else str(data_dir)
+        self.epochs = _int("epochs", epochs, 1)
+        self.batch_size = _int("batch_size", batch_size, 1)
+        self.lr = _float("lr", lr, positive=True)
+        self.momentum = _float("momentum", momentum)
+        self.weight_decay = _float("weight_decay", weight_decay)
+        self.optimizer = _choice("optimizer", optimizer, OPTIMIZERS)
+        self.schedule = _choice("schedule", schedule, SCHEDULES)
+        self.patience = None if patience is None else _int("patience", patience, 1)
+        self.time_limit = None if time_limit is None else _float("time_limit", time_limit, positive=True)
+        self.threads = None if threads is None else _int("threads", threads, 1)
+        self.device = _choice("device", device, DEVICES)
+        if self.device == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ConfigError("parameter device of TrainerEvaluator is 'cuda' but no CUDA device is available")
+        self.latency_repeats = _int("latency_repeats", latency_repeats, 1)
+        self.split_seed = _int("split_seed", split_seed, 0)
+        self.valid_fraction = _fraction("valid_fraction", valid_fraction)
+        self.test_fraction = _fraction("test_fraction", test_fraction)
+        self.max_train = None if max_train is None else _int("max_train", max_train, 2)
+        self.eval_batch_size = _int("eval_batch_size", eval_batch_size, 1)
+        if model_options is not None and not isinstance(model_options, Mapping):
+            raise ConfigError(
+                f"parameter model_options of TrainerEvaluator must be a mapping, got {model_options!r}"
+            )
+        self.model_options = dict(model_options or {})
+        if model_factory is not None and not (callable(model_factory) or isinstance(model_factory, str)):
+            raise ConfigError(
+                "parameter model_factory of TrainerEvaluator must be 'package.module:function' or a "
+                f"callable, got {model_factory!r}"
+            )
+        if isinstance(model_factory, str):
+            load_object(model_factory)  # fail now on a typo, not in every trial
+        self.model_factory = model_factory
+        if self.momentum >= 1.0:
+            raise ConfigError(f"parameter momentum of TrainerEvaluator must be in [0, 1), got {momentum!r}")
+        # cheap existence checks now; the arrays themselves load lazily in each process
+        from ..data.load import resolve_source
+
+        self._source = resolve_source(self.dataset, self.data_dir)
+        self._tensors: dict[str, Any] | None = None
+
+    # --- pickling: settings only -------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_tensors"] = None
+        return state
+
+    # --- Evaluator interface -------------------------------------------------------------------
+
+    def metrics(self) -> Sequence[str]:
+        return METRICS
+
+    def default_fidelity(self) -> int:
+        return self.epochs
+
+    def prepare(self) -> None:
+        self.data()
+
+    def describe(self) -> dict[str, Any]:
+        return {"evaluator": self.name, "dataset": self.dataset, "data_dir": self.data_dir,
+                **self.config()}
+
+    def config(self) -> dict[str, Any]:
+        """Constructor options (JSON-friendly) that rebuild an equal evaluator with the space."""
+        factory = self.model_factory
+        if callable(factory):
+            factory = f"{factory.__module__}:{factory.__qualname__}"
+        return {
+            "dataset": self.dataset, "data_dir": self.data_dir, "epochs": self.epochs,
+            "batch_size": self.batch_size, "lr": self.lr, "momentum": self.momentum,
+            "weight_decay": self.weight_decay, "optimizer": self.optimizer,
+            "schedule": self.schedule, "patience": self.patience, "time_limit": self.time_limit,
+            "threads": self.threads, "device": self.device, "latency_repeats": self.latency_repeats,
+            "split_seed": self.split_seed, "valid_fraction": self.valid_fraction,
+            "test_fraction": self.test_fraction, "max_train": self.max_train,
+            "eval_batch_size": self.eval_batch_size, "model_options": self.model_options,
+            "model_factory": factory,
+        }
+
+    def evaluate(self, arch: Architecture, fidelity: int | None = None, seed: int = 0) -> dict[str, Any]:
+        return self.train(arch, fidelity, seed).metrics
+
+    # --- training ----------------------------------------------------------------------------
+
+    def data(self):
+        """The split, normalised dataset (cached per process by ``load_dataset``)."""
+        from ..data.load import load_dataset
+
+        return load_dataset(
+            self.dataset, seed=self.split_seed, data_dir=self.data_dir,
+            valid_fraction=self.valid_fraction, test_fraction=self.test_fraction,
+            max_train=self.max_train,
+        )
+
+    def hparams(self, arch: Architecture) -> dict[str, Any]:
+        """Evaluator defaults overridden by the architecture's training genes, if it has any."""
+        out = {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
+               "optimizer": self.optimizer}
+        own = getattr(self.space, "training_hparams", None)
+        if own is not None:
+            out.update({k: v for k, v in own(arch).items() if k in HPARAM_KEYS})
+        return out
+
+    def train(self, arch: Architecture, fidelity: int | None = None, seed: int = 0) -> TrainedModel:
+        """Train ``arch`` for ``fidelity`` epochs (default ``epochs``) with ``seed``; deterministic.
+
+        Returns the network with the weights of its best validation epoch and its metrics; export
+        calls this to retrain a finished trial.
+        """
+        epochs = self.epochs if fidelity is None else _fidelity(fidelity)
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ConfigError(f"trial seed must be an integer >= 0, got {seed!r}")
+        self.space.validate(arch)
+        dataset = self.data()
+        hparams = self.hparams(arch)
+
+        import torch
+
+        from ..training.seeding import seeded_torch, torch_threads
+
+        started = time.perf_counter()
+        deadline = None if self.time_limit is None else started + self.time_limit
+        try:
+            with torch_threads(self.threads), seeded_torch(int(seed) % 2**63) as data_order:
+                return self._train(arch, epochs, dataset, hparams, data_order, deadline)
+        except (TrialFailed, ConfigError, DataError):
+            raise
+        except ArchitectureError as exc:
+            raise TrialFailed(f"cannot build {arch.string!r}: {_line(exc)}") from exc
+        except MemoryError as exc:
+            raise TrialFailed(f"out of memory: {_line(exc)}") from exc
+        except RuntimeError as exc:
+            text = str(exc)
+            if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate" in text:
+                raise TrialFailed(f"out of memory: {_line(exc)}") from exc
+            raise TrialFailed(f"{type(exc).__name__}: {_line(exc)}") from exc
+        except NasforgeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any model/optimiser error fails only this trial
+            raise TrialFailed(f"{type(exc).__name__}: {_line(exc)}") from exc
+
+    def _train(self, arch, epochs, dataset, hparams, data_order, deadline) -> TrainedModel:
+        from ..training.loop import fit, score
+        from ..training.measure import count_flops, count_params, measure_latency
+        from ..training.optim import make_optimizer, make_schedule
+
+        splits = self._splits(dataset)
+        model = self.build(arch, dataset.input_shape, dataset.num_classes).to(self.device)
+        optimizer = make_optimizer(
+            model.parameters(), hparams["optimizer"], float(hparams["lr"]),
+            float(hparams["momentum"]), float(hparams["weight_decay"]),
+        )
+        result = fit(
+            model, splits["train"], splits["valid"], optimizer,
+            make_schedule(optimizer, self.schedule, epochs), epochs, self.batch_size, data_order,
+            patience=self.patience, deadline=deadline, eval_batch_size=self.eval_batch_size,
+        )
+        metrics: dict[str, Any] = {}
+        for split in ("train", "valid", "test"):
+            loss, accuracy = score(model, splits[split], self.eval_batch_size)
+            metrics[f"{split}_accuracy"] = accuracy
+            metrics[f"{split}_loss"] = loss
+        for key in ("train_loss", "valid_loss", "test_loss"):
+            if not math.isfinite(metrics[key]):
+                raise TrialFailed(f"{key} is {metrics[key]} after training")
+        metrics["params"] = count_params(model)
+        metrics["flops"] = count_flops(model, dataset.input_shape, self.device)
+        metrics["latency"] = measure_latency(model, dataset.input_shape, self.latency_repeats, self.device)
+        metrics["train_time"] = result.train_time
+        metrics["epochs"] = result.epochs
+        metrics["best_epoch"] = result.best_epoch
+        if deadline is not None and time.perf_counter() > deadline:
+            raise TrialFailed(f"time limit of {self.time_limit} s exceeded")
+        model.eval()
+        return TrainedModel(model, metrics, dict(hparams), dataset.input_shape,
+                            dataset.num_classes, dataset.mean, dataset.std)
+
+    def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
+        """An untrained network for ``arch`` (the space's builder, or ``model_factory``)."""
+        factory = self.model_factory
+        if factory is None:
+            from ..models import build_model
+
+            return build_model(self.space, arch, input_shape, num_classes, **self.model_options)
+        if isinstance(factory, str):
+            factory = load_object(factory)
+        return factory(self.space, arch, input_shape, num_classes, **self.model_options)
+
+    def _splits(self, dataset) -> dict[str, Any]:
+        """Tensors for the three splits, made once per process (zero-copy on CPU)."""
+        if self._tensors is None or self._tensors["dataset"] is not dataset:
+            import torch
+
+            from ..training.loop import Split
+
+            def split(x, y):
+                return Split(torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device))
+
+            self._tensors = {
+                "dataset": dataset,
+                "train": split(dataset.x_train, dataset.y_train),
+                "valid": split(dataset.x_valid, dataset.y_valid),
+                "test": split(dataset.x_test, dataset.y_test),
+            }
+        return self._tensors
+
+    def __repr__(self) -> str:
+        return f"TrainerEvaluator(space={self.space_name!r}, dataset={self.dataset!r}, epochs={self.epochs})"
+
+
+# --- argument checks: one line naming the parameter and what is allowed ---------------------------
+
+
+def _int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ConfigError(f"parameter {name} of TrainerEvaluator must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _float(name: str, value: Any, positive: bool = False) -> float:
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
+    if not ok or (value <= 0 if positive else value < 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ConfigError(f"parameter {name} of TrainerEvaluator must be a finite number {bound}, got {value!r}")
+    return float(value)
+
+
+def _fraction(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise ConfigError(f"parameter {name} of TrainerEvaluator must be in (0, 1), got {value!r}")
+    return float(value)
+
+
+def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise ConfigError(
+            f"parameter {name} of TrainerEvaluator must be one of {', '.join(allowed)}, got {value!r}"
+        )
+    return str(value)
+
+
+def _fidelity(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ConfigError(f"fidelity of evaluator trainer is an epoch budget >= 1, got {value!r}")
+    return int(value)
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
