@@ -182,3 +182,13 @@ def test_space_module_does_not_import_torch() -> None:
     code = "import sys, nasforge.spaces.chain; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"max_nodes": 3, "numeric_genes": False}, {"max_nodes": 5, "min_active": 3, "include_residual": False}],
+)
+def test_conformance_suite(options: dict) -> None:
+    from nasforge.testing.conformance import check_space
+
+    check_space(ChainSpace(**options), rng_seed=0)
