@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import threading
 from pathlib import Path
 from typing import Mapping
@@ -24,14 +25,15 @@ _LOCK = threading.Lock()
 class Table:
     """Numeric columns of a CSV keyed by an integer ``index`` column; rows stored by index.
 
-    ``strings`` keeps the non-numeric columns (e.g. ``arch``) as tuples in the same row order.
-    Missing cells are NaN.
+    Missing cells are NaN. Text columns are parsed only on request (:meth:`strings`); ``head``
+    holds the first rows as text for cheap sanity checks.
     """
 
-    def __init__(self, path: Path, numeric: Mapping[str, np.ndarray], strings: Mapping[str, tuple]):
+    def __init__(self, path: Path, numeric: Mapping[str, np.ndarray], head: list[dict[str, str]]):
         self.path = path
         self._numeric = dict(numeric)
-        self._strings = dict(strings)
+        self.head = head
+        self._strings: dict[str, tuple] | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -50,60 +52,72 @@ class Table:
             ) from None
 
     def strings(self, name: str) -> tuple:
+        """A text column by row index (parsed with csv on first request)."""
+        if self._strings is None:
+            with _open(self.path) as handle:
+                reader = csv.DictReader(handle)
+                rows = sorted(reader, key=lambda row: int(row["index"]))
+            self._strings = {key: tuple(row[key] for row in rows) for key in (reader.fieldnames or [])}
         try:
             return self._strings[name]
         except KeyError:
-            raise DataError(f"table {self.path.name} has no text column {name!r}") from None
+            raise DataError(f"table {self.path.name} has no column {name!r}") from None
 
     def __len__(self) -> int:
         return len(next(iter(self._numeric.values()))) if self._numeric else 0
 
 
 def load_indexed_csv(path: str | Path, text_columns: tuple[str, ...] = ("arch",)) -> Table:
-    """Read a (gzip) CSV whose ``index`` column numbers rows 0..n-1, cached per process."""
-    path = Path(path)
-    key = (str(path.resolve()), ",".join(text_columns))
+    """Read a (gzip) CSV whose ``index`` column numbers rows 0..n-1, cached per process.
+
+    ``text_columns`` are skipped by the fast numeric parser (numpy's C ``loadtxt``).
+    """
+    key = (str(path), ",".join(text_columns))
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is None:
-            cached = _read(path, text_columns)
+            cached = _read(Path(path), text_columns)
             _CACHE[key] = cached
     return cached
 
 
+def _open(path: Path):
+    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
+
+
 def _read(path: Path, text_columns: tuple[str, ...]) -> Table:
-    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rt", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader)
-            rows = list(reader)
-    except (OSError, StopIteration, csv.Error) as exc:
+        with _open(path) as handle:
+            text = handle.read()
+    except OSError as exc:
         raise DataError(f"cannot read table {str(path)!r}: {exc}") from exc
+    lines = text.split("\n", 11)
+    header = next(csv.reader(lines[:1]), [])
     if "index" not in header:
         raise DataError(f"table {str(path)!r} has no 'index' column; columns: {', '.join(header)}")
-    columns = list(zip(*rows)) if rows else [() for _ in header]
+    head = [dict(zip(header, row)) for row in csv.reader(line for line in lines[1:11] if line)]
+    numeric = [i for i, name in enumerate(header) if name not in text_columns]
+    # empty cells -> nan (two passes cover runs of empties), so loadtxt's C parser takes every row
+    filled = text.replace(",,", ",nan,").replace(",,", ",nan,").replace(",\n", ",nan\n")
+    if filled.endswith(","):
+        filled += "nan"
     try:
-        index = np.asarray(columns[header.index("index")], dtype=np.int64)
+        data = np.loadtxt(
+            io.StringIO(filled), delimiter=",", skiprows=1, usecols=numeric, dtype=float,
+            comments=None, quotechar='"', ndmin=2,
+        )
     except ValueError as exc:
-        raise DataError(f"table {str(path)!r}: non-integer value in 'index': {exc}") from exc
+        raise DataError(f"table {str(path)!r}: non-numeric value in a numeric column ({exc})") from exc
+    index = data[:, numeric.index(header.index("index"))]
     n = len(index)
-    if n == 0 or sorted(index.tolist()) != list(range(n)):
+    if n == 0 or not np.array_equal(np.sort(index), np.arange(n)):
         raise DataError(f"table {str(path)!r}: 'index' must number the rows 0..n-1 once each")
-    order = np.argsort(index)
-    numeric: dict[str, np.ndarray] = {}
-    strings: dict[str, tuple] = {}
-    for name, values in zip(header, columns):
-        if name == "index":
+    order = np.argsort(index, kind="stable")
+    columns: dict[str, np.ndarray] = {}
+    for position, i in enumerate(numeric):
+        if header[i] == "index":
             continue
-        if name in text_columns:
-            strings[name] = tuple(values[i] for i in order)
-            continue
-        try:
-            array = np.asarray([float(v) if v != "" else np.nan for v in values], dtype=float)[order]
-        except ValueError:
-            strings[name] = tuple(values[i] for i in order)
-            continue
+        array = np.ascontiguousarray(data[order, position])
         array.setflags(write=False)
-        numeric[name] = array
-    return Table(path, numeric, strings)
+        columns[header[i]] = array
+    return Table(path, columns, head)
