@@ -114,10 +114,12 @@ def print_result(summary: dict[str, Any]) -> None:
     shown = [k for k in SHOWN_METRICS if k in metrics] + [
         o.split(":")[0] for o in summary["objectives"] if o.split(":")[0] not in SHOWN_METRICS
     ]
-    typer.echo("  " + "  ".join(f"{k}={_fmt(metrics.get(k))}" for k in dict.fromkeys(shown)))
+    typer.echo("  " + "  ".join(f"{k}={_fmt(metrics.get(k), k)}" for k in dict.fromkeys(shown)))
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, key: str = "") -> str:
+    if key == "params" and isinstance(value, (int, float)):
+        return f"{value:.4g}M"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
