@@ -1,0 +1,214 @@
+"""GraphBO: Bayesian optimisation with a GP on graph kernels (WL or untrained-GCN), NAS-BOWL style.
+
+Each proposal: fit the GP on every result so far (kernel setting and noise chosen by marginal
+likelihood), build a candidate set from mutations of the best architectures plus random samples,
+and take the candidate with the best acquisition (expected improvement by default). A batch, or a
+call made while earlier proposals are still running, uses the kriging believer: pending
+architectures join the data with the current posterior mean as their value (hyperparameters kept),
+so the next pick looks elsewhere. Candidates exclude everything asked before, up to the space's
+identity (isomorphism), so no query is spent on an equivalent cell.
+
+Works on any space with ``to_graph`` (NB201, NB101, a :class:`~nasforge.spaces.pool.PoolSpace`);
+in pool mode the candidates are all unqueried pool members when the pool is small enough.
+
+State (JSON): the history of (architecture string, value) in tell order, the pending strings, and
+the RNG; the GP is refitted from the history on load, so a resumed study follows the same path.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ...architecture import Architecture, LabelledDAG
+from ...errors import ArchitectureError, ConfigError
+from ...objectives import Objective
+from ...spaces.base import SearchSpace
+from ..base import Strategy
+from .acquisition import ACQUISITIONS, acquire
+
+KERNELS = ("wl", "gcn")
+
+
+class GraphBO(Strategy):
+    """GP-BO over graphs; ``kernel`` "wl" (h in {0..3} by marginal likelihood) or "gcn"."""
+
+    name = "bo"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        seed: int = 0,
+        objectives: Sequence[Objective] = (Objective("valid_accuracy", "max"),),
+        kernel: str = "wl",
+        n_init: int = 10,
+        acquisition: str = "ei",
+        pool_size: int = 200,
+        top_k: int = 10,
+        mutation_share: float = 0.5,
+        ucb_beta: float = 2.0,
+    ) -> None:
+        super().__init__(space, seed, objectives)
+        if len(self.objectives) != 1:
+            raise ConfigError(f"strategy bo optimises one objective, got {len(self.objectives)}: {[str(o) for o in self.objectives]}")
+        if kernel not in KERNELS:
+            raise ConfigError(f"parameter kernel of bo must be one of {KERNELS}, got {kernel!r}")
+        if acquisition not in ACQUISITIONS:
+            raise ConfigError(f"parameter acquisition of bo must be one of {ACQUISITIONS}, got {acquisition!r}")
+        for name, value, low in (("n_init", n_init, 1), ("pool_size", pool_size, 1), ("top_k", top_k, 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ConfigError(f"parameter {name} of bo must be an integer >= {low}, got {value!r}")
+        if isinstance(mutation_share, bool) or not isinstance(mutation_share, (int, float)) or not 0 <= mutation_share <= 1:
+            raise ConfigError(f"parameter mutation_share of bo must be a number in [0, 1], got {mutation_share!r}")
+        if isinstance(ucb_beta, bool) or not isinstance(ucb_beta, (int, float)) or ucb_beta < 0:
+            raise ConfigError(f"parameter ucb_beta of bo must be a non-negative number, got {ucb_beta!r}")
+        try:
+            space.to_graph(space.sample(np.random.default_rng(0)))
+        except (ArchitectureError, NotImplementedError) as exc:
+            raise ConfigError(f"strategy bo needs a space with a graph form (to_graph); {space.name!r}: {exc}") from exc
+        self.kernel_name = kernel
+        self.n_init = int(n_init)
+        self.acquisition = acquisition
+        self.pool_size = int(pool_size)
+        self.top_k = int(top_k)
+        self.mutation_share = float(mutation_share)
+        self.ucb_beta = float(ucb_beta)
+        self.kernel = _make_kernel(kernel, self.seed)
+        self._history: list[tuple[Architecture, float | None]] = []
+        self._pending: list[Architecture] = []
+        self._seen: set[str] = set()  # identities asked so far (evaluated, failed or pending)
+        self._graphs: dict[str, LabelledDAG] = {}
+        self._identities: dict[str, str] = {}
+        self.last_fit = None  # the GPFit of the latest proposal, for inspection
+
+    # --- ask / tell --------------------------------------------------------------------------------
+
+    def ask(self, n: int = 1) -> list[Architecture]:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ConfigError(f"ask(n) needs a positive integer n, got {n!r}")
+        observed = [(a, v) for a, v in self._history if v is not None]
+        proposals: list[Architecture] = []
+        model = None
+        candidates: list[Architecture] = []
+        for _ in range(int(n)):
+            if len(self._seen) < self.n_init or len(observed) < 2:
+                arch = self._random_unseen()
+            else:
+                if model is None:
+                    model, fit = self._fit(observed)
+                    candidates = self._candidates(observed)
+                arch = self._pick(model, fit, observed, candidates)
+                if arch is not None:
+                    candidates = [c for c in candidates if c != arch]
+                else:
+                    arch = self._random_unseen()
+            if arch is None:
+                break  # the space is exhausted
+            self._seen.add(self._identity(arch))
+            self._pending.append(arch)
+            proposals.append(arch)
+        return proposals
+
+    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+        for i, pending in enumerate(self._pending):
+            if pending == arch:
+                del self._pending[i]
+                break
+        self._seen.add(self._identity(arch))
+        value = None if values is None else self.score(values)
+        self._history.append((arch, value if value is None or np.isfinite(value) else None))
+
+    # --- state -----------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["history"] = [[a.string, v] for a, v in self._history]
+        state["pending"] = [a.string for a in self._pending]
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self._history = [(self.space.from_string(s), None if v is None else float(v)) for s, v in state["history"]]
+        self._pending = [self.space.from_string(s) for s in state["pending"]]
+        self._seen = {self._identity(a) for a, _ in self._history} | {self._identity(a) for a in self._pending}
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _identity(self, arch: Architecture) -> str:
+        key = self._identities.get(arch.string)
+        if key is None:
+            key = self._identities[arch.string] = self.space.identity(arch)
+        return key
+
+    def _graph(self, arch: Architecture) -> LabelledDAG:
+        graph = self._graphs.get(arch.string)
+        if graph is None:
+            graph = self._graphs[arch.string] = self.space.to_graph(arch)
+        return graph
+
+    def _fit(self, observed: list[tuple[Architecture, float]]):
+        from ...predictors.gp import GraphGP
+
+        model = GraphGP(self.kernel).fit([self._graph(a) for a, _ in observed], [v for _, v in observed])
+        self.last_fit = model.fit_
+        return model, model.fit_
+
+    def _pick(self, model, fit, observed, candidates: list[Architecture]) -> Architecture | None:
+        if not candidates:
+            return None
+        if self._pending:  # kriging believer: pending points take the current posterior mean
+            from ...predictors.gp import GraphGP
+
+            pending_graphs = [self._graph(a) for a in self._pending]
+            believed, _ = model.predict(pending_graphs)
+            graphs = [self._graph(a) for a, _ in observed] + pending_graphs
+            values = [v for _, v in observed] + list(believed)
+            model = GraphGP(self.kernel).fit(graphs, values, fixed=fit)
+        mean, std = model.predict([self._graph(c) for c in candidates])
+        best = max(v for _, v in observed)
+        scores = acquire(self.acquisition, mean, std, best, self.ucb_beta)
+        return candidates[int(np.argmax(scores))]
+
+    def _candidates(self, observed: list[tuple[Architecture, float]]) -> list[Architecture]:
+        """Mutations (1-2 steps) of the top_k observed plus random samples, all not yet asked."""
+        members = getattr(self.space, "members", None)
+        if callable(members) and (self.space.size() or 0) <= 2 * self.pool_size:
+            return [a for a in members() if self._identity(a) not in self._seen]
+        found: dict[str, Architecture] = {}
+        top = [a for a, _ in sorted(observed, key=lambda item: -item[1])[: self.top_k]]
+        n_mutations = int(round(self.mutation_share * self.pool_size))
+        attempts = 0
+        while len(found) < n_mutations and attempts < 5 * self.pool_size:
+            attempts += 1
+            child = top[int(self.rng.integers(len(top)))]
+            for _ in range(1 + int(self.rng.random() < 0.5)):
+                child = self.space.mutate(child, self.rng)
+            self._add_candidate(found, child)
+        attempts = 0
+        while len(found) < self.pool_size and attempts < 5 * self.pool_size:
+            attempts += 1
+            self._add_candidate(found, self.space.sample(self.rng))
+        return list(found.values())
+
+    def _add_candidate(self, found: dict[str, Architecture], arch: Architecture) -> None:
+        key = self._identity(arch)
+        if key not in self._seen and key not in found:
+            found[key] = arch
+
+    def _random_unseen(self) -> Architecture | None:
+        for _ in range(1000):
+            arch = self.space.sample(self.rng)
+            if self._identity(arch) not in self._seen:
+                return arch
+        return None
+
+
+def _make_kernel(name: str, seed: int):
+    if name == "wl":
+        from ...predictors.wl import WLKernel
+
+        return WLKernel()
+    from ...predictors.gcn import GCNKernel
+
+    return GCNKernel(seed=seed)
