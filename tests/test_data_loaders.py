@@ -217,3 +217,12 @@ def test_cifar_batches_cannot_run_code(tmp_path) -> None:
     _dump(folder / "test_batch", {b"data": _Exploit(), b"labels": [0]})
     with pytest.raises(DataError, match="refusing to load"):
         load_dataset(folder)
+
+
+def test_rewritten_npz_is_reloaded_not_served_from_cache(tmp_path) -> None:
+    path = tmp_path / "changing.npz"
+    _write_npz(path, classes=3)
+    assert load_dataset(path).num_classes == 3
+    _write_npz(path, classes=4, n_train=80)
+    os.utime(path, ns=(1, 10**18))  # make sure the modification time differs on coarse clocks
+    assert load_dataset(path).num_classes == 4

@@ -111,6 +111,24 @@ def _tiny_mlp(space, arch, input_shape, num_classes, hidden=16):
     )
 
 
+class _Hungry(torch.nn.Module):
+    """Asks the allocator for 4 PB in its forward pass: a real, immediate out-of-memory error."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.head = torch.nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x.new_empty(1 << 50)
+        return self.head(x.flatten(1))
+
+
+def test_out_of_memory_fails_the_trial(space) -> None:
+    evaluator = _evaluator(space, model_factory=lambda *args: _Hungry())
+    with pytest.raises(TrialFailed, match="out of memory"):
+        evaluator.evaluate(space.from_string(ARCH), 1, 0)
+
+
 def test_errors_inside_training_become_trial_failed(space) -> None:
     evaluator = _evaluator(space, model_factory=_wrong_head)
     with pytest.raises(TrialFailed, match="IndexError|RuntimeError"):

@@ -93,13 +93,18 @@ def load_dataset(
     if not isinstance(seed, int):
         raise ConfigError(f"parameter seed of load_dataset must be an integer, got {seed!r}")
     kind, path = resolve_source(name_or_path, data_dir)
-    return _cached(kind, path, int(seed), float(valid_fraction), float(test_fraction), max_train)
+    # a rewritten .npz must not be served from the cache: key on its size and modification time
+    stamp = None
+    if kind == "npz":
+        info = os.stat(path)  # type: ignore[arg-type]
+        stamp = (info.st_size, info.st_mtime_ns)
+    return _cached(kind, path, stamp, int(seed), float(valid_fraction), float(test_fraction), max_train)
 
 
 @functools.lru_cache(maxsize=4)
 def _cached(
-    kind: str, path: str | None, seed: int, valid_fraction: float, test_fraction: float,
-    max_train: int | None,
+    kind: str, path: str | None, stamp: tuple | None, seed: int, valid_fraction: float,
+    test_fraction: float, max_train: int | None,
 ) -> Dataset:
     raw = _read(kind, path)
     name = kind if path is None else f"{kind}:{path}"

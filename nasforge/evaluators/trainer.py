@@ -62,6 +62,10 @@ class TrainerEvaluator(Evaluator):
     of ``latency_repeats``), ``train_time`` in seconds. A NaN / inf loss, running past
     ``time_limit`` seconds, running out of memory or any error while building or training raises
     TrialFailed with the reason.
+
+    ``model_factory`` (``"package.module:function"`` or a module-level function, so process pools
+    can pickle it) replaces the space's builder: ``factory(space, arch, input_shape, num_classes,
+    **model_options)``.
     """
 
     name = "trainer"
