@@ -72,24 +72,6 @@ class Dataset:
         }
 
 
-def as_channels_first(x: np.ndarray, label: str) -> np.ndarray:
-    """(N, L) -> (N, 1, L); (N, H, W) -> (N, 1, H, W); (N, C, H, W) as given.
-
-    A 3-D array is read as single-channel images (what MNIST-like files hold); multi-channel 1-D
-    signals have no unambiguous layout here and are not supported.
-    """
-    x = np.asarray(x)
-    if x.ndim == 2:
-        return x[:, None, :]
-    if x.ndim == 3:
-        return x[:, None, :, :]
-    if x.ndim == 4:
-        return x
-    raise DataError(
-        f"{label} must have shape (N, L), (N, H, W) or (N, C, H, W), got shape {tuple(x.shape)}"
-    )
-
-
 def check_arrays(raw: RawData) -> int:
     """Validate shapes, dtypes and labels; return the number of classes. One-line DataErrors."""
     where = raw.origin

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .dataset import RawData, as_channels_first
+from .dataset import RawData
 
 REQUIRED = ("x_train", "y_train", "x_test", "y_test")
 OPTIONAL = ("x_valid", "y_valid")
@@ -47,4 +47,22 @@ def load_npz_raw(path: str | Path) -> RawData:
         x_valid=arrays.get("x_valid"),
         y_valid=arrays.get("y_valid"),
         origin=str(path),
+    )
+
+
+def as_channels_first(x: np.ndarray, label: str) -> np.ndarray:
+    """(N, L) -> (N, 1, L); (N, H, W) -> (N, 1, H, W); (N, C, H, W) as given.
+
+    A 3-D array is read as single-channel images (what MNIST-like files hold); multi-channel 1-D
+    signals have no unambiguous layout here and are not supported.
+    """
+    x = np.asarray(x)
+    if x.ndim == 2:
+        return x[:, None, :]
+    if x.ndim == 3:
+        return x[:, None, :, :]
+    if x.ndim == 4:
+        return x
+    raise DataError(
+        f"{label} must have shape (N, L), (N, H, W) or (N, C, H, W), got shape {tuple(x.shape)}"
     )
