@@ -20,8 +20,12 @@ Hardware metrics come from nb201_hardware.csv.gz for the same dataset (``cifar10
 ``cifar10`` columns: the same network on the same input size); a missing cell (some edgetpu values)
 omits that key. ``params`` (M) and ``flops`` (MFLOPs) are computed analytically for every cell
 (:func:`nb201_params`, :func:`nb201_flops`) because the zero-cost table only covers 9,445 cells; the
-tests check both against that table. Table values are means over training seeds, so ``seed`` is
-ignored.
+tests check both against that table. ``nb201_index`` (the official index) is returned too, so
+stored trials can be joined with other NB201 tables. Table values are means over training seeds,
+so ``seed`` is ignored.
+
+For benchmarks, :meth:`NB201Tabular.column` gives any metric for all 15,625 cells as one array
+by index, and :meth:`NB201Tabular.oracle` the best-by-validation architecture.
 """
 
 from __future__ import annotations
