@@ -103,21 +103,12 @@ def test_dying_workers_fail_only_their_task_and_are_replaced():
 def test_a_freed_worker_takes_the_next_task_without_waiting_for_slow_ones():
     with LocalPoolExecutor(workers=2) as pool:
         pool.start(ScriptedEvaluator())
-        pool.submit(_task(0, "sleep:2.0"))
+        pool.submit(_task(0, "sleep:1.2"))
         for i in range(1, 5):
             pool.submit(_task(i, "sleep:0.05"))
         order = [o.number for o in _drain(pool, 5)]
     assert order[-1] == 0, order
     assert sorted(order[:-1]) == [1, 2, 3, 4]
-
-
-def test_sync_mode_returns_the_whole_batch_sorted_by_number():
-    with LocalPoolExecutor(workers=2, sync=True) as pool:
-        pool.start(ScriptedEvaluator())
-        pool.submit(_task(0, "sleep:0.5"))
-        pool.submit(_task(1, "x"))
-        batch = pool.wait()
-    assert [o.number for o in batch] == [0, 1]
 
 
 def test_an_evaluator_that_cannot_load_fails_its_tasks_with_the_reason():
@@ -199,5 +190,13 @@ def test_sync_pool_study_matches_the_serial_study(data_dir):
         return [(t.number, t.arch, t.seed, t.state.value, t.values) for t in study.trials]
 
     serial = rows(_nb201_study(data_dir, None))
-    pooled = rows(_nb201_study(data_dir, LocalPoolExecutor(workers=2, sync=True)))
+    pool = LocalPoolExecutor(workers=2, sync=True)
+    pooled = rows(_nb201_study(data_dir, pool))
     assert pooled == serial
+
+    # sync mode on its own: a slow and a fast task come back together, sorted by number
+    with pool:
+        pool.start(ScriptedEvaluator())
+        pool.submit(_task(1, "sleep:0.5"))
+        pool.submit(_task(0, "x"))
+        assert [o.number for o in pool.wait()] == [0, 1]

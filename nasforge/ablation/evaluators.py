@@ -149,7 +149,11 @@ def check_tabular_dataset(dataset: str) -> None:
 
 
 class FeatureAblationEvaluator(Evaluator):
-    """Train a logistic-regression or MLP classifier without one input feature (or group)."""
+    """Train a logistic-regression or MLP classifier without one input feature (or group).
+
+    The (small) table is loaded once here and shipped with the evaluator, so workers never import
+    scikit-learn.
+    """
 
     name = "ablation_features"
 
@@ -179,6 +183,7 @@ class FeatureAblationEvaluator(Evaluator):
         self.lr = float(lr)
         self.batch_size = batch_size
         self.data_seed = data_seed
+        self.table = load_tabular(dataset, data_seed)
 
     def metrics(self) -> Sequence[str]:
         return ("valid_accuracy", "test_accuracy", "train_loss", "params")
@@ -189,7 +194,7 @@ class FeatureAblationEvaluator(Evaluator):
 
         from .training import fit_classifier
 
-        table = load_tabular(self.dataset, self.data_seed)
+        table = self.table
         dropped = [] if arch.string == BASE else self.components[arch.string]
         keep = [i for i, f in enumerate(table["features"]) if f not in dropped]
         torch.manual_seed(int(seed))
