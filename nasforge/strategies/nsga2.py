@@ -15,9 +15,13 @@ are dominated by everything and therefore only survive when nothing else is left
 Genes are searched as numbers: categorical genes by choice index, integer genes by value, float
 genes by value. Integer-like genes are mutated on the interval [low - 0.5, high + 0.5] and rounded,
 so every value owns an equally wide slice (the usual way to run polynomial mutation on integers).
-Children the space rejects are repaired by reverting mutated genes toward the first parent; children
-whose ``space.identity`` was already asked (isomorphic duplicates included) are redrawn, so the
-evaluation budget is never spent twice on the same function.
+Children the space rejects are repaired by reverting mutated genes toward the first parent. Children
+already asked are redrawn, so the budget is never spent twice on one architecture. ``dedupe``
+chooses what "the same" means: ``"string"`` (default) the exact architecture, ``"identity"`` its
+function (``space.identity``, isomorphic cells collapse). Identity is right for accuracy-only
+searches but wrong for hardware objectives: on HW-NAS-Bench, cells with the same function differ by
+up to 5 ms Edge-GPU latency (dead convolutions still run), and identity dedupe would hide the
+fastest member of a class.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
 from .base import Strategy
-from .ranking import rank_and_crowding, selection_order
+from .ranking import CROWDING, rank_and_crowding, selection_order
 
 _ROUNDING_MARGIN = 0.5 - 1e-9
+#: what counts as "already asked": the exact architecture, or its function (space.identity)
+DEDUPE = ("string", "identity")
 
 
 class NSGA2(Strategy):
@@ -47,11 +53,15 @@ class NSGA2(Strategy):
         seed: int = 0,
         objectives: Sequence[Objective] = (Objective("valid_accuracy", "max"),),
         population_size: int = 20,
+        offspring_size: int | None = None,
+        initial_size: int | None = None,
         crossover_prob: float = 0.9,
         crossover_points: int = 2,
         mutation_eta: float = 1.0,
         mutation_prob: float | None = None,
         max_attempts: int = 200,
+        dedupe: str = "string",
+        crowding: str = "cd",
     ) -> None:
         super().__init__(space, seed=seed, objectives=objectives)
         genes = list(space.genes())
@@ -59,6 +69,16 @@ class NSGA2(Strategy):
             raise ConfigError(f"NSGA-II needs a space with genes; space {space.name!r} has none")
         self._genes: list[Gene] = genes
         self.population_size = _int_option("population_size", population_size, low=2)
+        self.offspring_size = (
+            self.population_size
+            if offspring_size is None
+            else _int_option("offspring_size", offspring_size, low=1)
+        )
+        self.initial_size = (
+            self.population_size
+            if initial_size is None
+            else _int_option("initial_size", initial_size, low=self.population_size)
+        )
         self.crossover_prob = _prob_option("crossover_prob", crossover_prob)
         self.crossover_points = _int_option("crossover_points", crossover_points, low=1)
         if len(genes) > 1 and self.crossover_points > len(genes) - 1:
@@ -78,6 +98,12 @@ class NSGA2(Strategy):
         else:
             self.mutation_prob = _prob_option("mutation_prob", mutation_prob)
         self.max_attempts = _int_option("max_attempts", max_attempts, low=1)
+        if dedupe not in DEDUPE:
+            raise ConfigError(f"parameter dedupe of NSGA2 must be one of {DEDUPE}, got {dedupe!r}")
+        self.dedupe = dedupe
+        if crowding not in CROWDING:
+            raise ConfigError(f"parameter crowding of NSGA2 must be one of {CROWDING}, got {crowding!r}")
+        self.crowding = crowding
 
         self._xl, self._xu, self._rounded = _bounds(genes)
         self._parents: list[tuple[str, list[float] | None]] = []
@@ -106,19 +132,22 @@ class NSGA2(Strategy):
         for _ in range(self.max_attempts):
             first, second = self._tournament(), self._tournament()
             child = self._vary(first, second)
-            if child is not None and self.space.identity(child) not in self._seen:
-                self._seen.add(self.space.identity(child))
+            if child is not None and self._key(child) not in self._seen:
+                self._seen.add(self._key(child))
                 return child
         return None
 
     def _fresh_random(self) -> Architecture | None:
         for _ in range(self.max_attempts):
             arch = self.space.sample(self.rng)
-            key = self.space.identity(arch)
+            key = self._key(arch)
             if key not in self._seen:
                 self._seen.add(key)
                 return arch
         return None
+
+    def _key(self, arch: Architecture) -> str:
+        return self.space.identity(arch) if self.dedupe == "identity" else arch.string
 
     def _tournament(self) -> Architecture:
         """Binary tournament on (rank, crowding); the cached order makes ties impossible."""
@@ -177,7 +206,7 @@ class NSGA2(Strategy):
 
     def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
         self._pending.pop(arch.string, None)
-        self._seen.add(self.space.identity(arch))
+        self._seen.add(self._key(arch))
         if values is not None:
             values = [float(v) for v in values]
             if len(values) != len(self.objectives):
@@ -185,7 +214,8 @@ class NSGA2(Strategy):
                     f"NSGA2 was told {len(values)} values for {len(self.objectives)} objectives"
                 )
         self._pool.append((arch.string, values))
-        if len(self._pool) >= self.population_size:
+        needed = self.offspring_size if self._parents else self.initial_size
+        if len(self._pool) >= needed:
             self._survive()
 
     def _survive(self) -> None:
@@ -200,7 +230,9 @@ class NSGA2(Strategy):
     def _rank_order(self, members: list[tuple[str, list[float] | None]]) -> np.ndarray:
         m = len(self.objectives)
         values = np.array([v if v is not None else [np.nan] * m for _, v in members], dtype=float)
-        ranks, crowding = rank_and_crowding(values.reshape(len(members), m), self.objectives)
+        ranks, crowding = rank_and_crowding(
+            values.reshape(len(members), m), self.objectives, self.crowding
+        )
         return selection_order(ranks, crowding)
 
     # --- introspection and state ---------------------------------------------------------------

@@ -18,6 +18,9 @@ import numpy as np
 from ..errors import ConfigError
 from ..objectives import DIRECTIONS, Objective
 
+#: diversity measures pymoo offers for ranking within a front
+CROWDING = ("cd", "pcd", "ce", "mnn", "2nn")
+
 
 def directions_of(objectives: Sequence[Objective | str]) -> list[str]:
     """Directions from Objective objects or plain 'max' / 'min' strings."""
@@ -55,36 +58,40 @@ def nondominated_mask(values: np.ndarray, objectives: Sequence[Objective | str])
 
 
 def rank_and_crowding(
-    values: np.ndarray, objectives: Sequence[Objective | str]
+    values: np.ndarray, objectives: Sequence[Objective | str], crowding: str = "cd"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pareto rank (int, 0 = best front) and crowding distance (float, larger = lonelier).
 
     Crowding follows NSGA-II (Deb et al. 2002) as pymoo computes it: per front, normalised by the
     front's range in each objective; the extremes of a front get ``inf``, as do fronts of <= 2.
+    ``crowding`` names another pymoo diversity measure: 'pcd' (pruning crowding distance), 'ce'
+    (crowding entropy), 'mnn' / '2nn' (nearest-neighbour based).
     """
+    if crowding not in CROWDING:
+        raise ConfigError(f"crowding must be one of {CROWDING}, got {crowding!r}")
     from pymoo.operators.survival.rank_and_crowding.metrics import get_crowding_function
     from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
     F = to_minimisation(values, objectives)
     n = F.shape[0]
     ranks = np.zeros(n, dtype=int)
-    crowding = np.zeros(n, dtype=float)
+    distance = np.zeros(n, dtype=float)
     if n == 0:
-        return ranks, crowding
+        return ranks, distance
     finite = np.all(np.isfinite(F), axis=1)
     index = np.flatnonzero(finite)
     worst = 0
     if index.size:
         fronts = NonDominatedSorting().do(F[index])
-        crowd = get_crowding_function("cd")
+        crowd = get_crowding_function(crowding)
         for r, front in enumerate(fronts):
             members = index[front]
             ranks[members] = r
-            crowding[members] = crowd.do(F[members])
+            distance[members] = crowd.do(F[members])
         worst = len(fronts)
     ranks[~finite] = worst
-    crowding[~finite] = 0.0
-    return ranks, crowding
+    distance[~finite] = 0.0
+    return ranks, distance
 
 
 def selection_order(ranks: np.ndarray, crowding: np.ndarray) -> np.ndarray:

@@ -1,0 +1,135 @@
+"""User metric tables: a CSV of per-architecture measurements used as objectives.
+
+Engineers measure what no benchmark has (latency on their own phone, energy on their FPGA) and
+want to search against it. A metric table is a CSV (optionally gzipped) with one key column and
+any number of numeric metric columns::
+
+    arch,my_phone_latency,my_energy
+    |nor_conv_3x3~0|+|none~0|skip_connect~1|+|...|,4.1,12.0
+
+The key column is ``arch`` (an architecture string in any form the space parses; it is
+canonicalised, so equivalent spellings match) or ``index`` (an NB201 index, for spaces with
+``from_index``). An architecture absent from the table, an empty or non-numeric cell, and a column
+the table lacks are errors that name the architecture or column and the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import math
+from pathlib import Path
+from typing import Any
+
+from ..architecture import Architecture
+from ..errors import ArchitectureError, ConfigError, DataError
+from ..spaces.base import SearchSpace
+
+KEYS = ("arch", "index")
+
+
+class MetricTable:
+    """Rows of a metric CSV keyed by canonical architecture string; loaded once, then dict look-ups."""
+
+    def __init__(self, path: str | Path, space: SearchSpace, key: str | None = None) -> None:
+        self.path = Path(path).expanduser()
+        if not self.path.is_file():
+            raise DataError(f"metric table {str(self.path)!r} not found")
+        if key is not None and key not in KEYS:
+            raise ConfigError(f"parameter key of MetricTable must be one of {KEYS}, got {key!r}")
+        self.space = space
+        header, rows = _read_csv(self.path)
+        self.key = key or _guess_key(header, self.path)
+        if self.key not in header:
+            raise DataError(
+                f"metric table {str(self.path)!r} has no key column {self.key!r}; its columns: {', '.join(header)}"
+            )
+        if self.key == "index" and not hasattr(space, "from_index"):
+            raise ConfigError(
+                f"metric table {str(self.path)!r} is keyed by 'index' but space {space.name!r} has no index; "
+                "key it by 'arch' instead"
+            )
+        self.columns: tuple[str, ...] = tuple(c for c in header if c not in KEYS and c)
+        if not self.columns:
+            raise DataError(f"metric table {str(self.path)!r} has no metric columns besides {self.key!r}")
+        self._rows: dict[str, dict[str, str]] = {}
+        for line, row in enumerate(rows, start=2):
+            arch = self._arch_of(row.get(self.key, ""), line)
+            if arch.string in self._rows:
+                raise DataError(
+                    f"metric table {str(self.path)!r} line {line}: architecture {arch.string!r} appears twice"
+                )
+            self._rows[arch.string] = row
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, arch: Architecture) -> bool:
+        return arch.string in self._rows
+
+    def require(self, names: list[str] | tuple[str, ...]) -> None:
+        """DataError if any of ``names`` is not a column (call it before a search starts)."""
+        missing = [n for n in names if n not in self.columns]
+        if missing:
+            raise DataError(
+                f"metric table {str(self.path)!r} has no column(s) {', '.join(missing)}; "
+                f"it has: {', '.join(self.columns)}"
+            )
+
+    def lookup(self, arch: Architecture, columns: tuple[str, ...] | list[str] | None = None) -> dict[str, float]:
+        """The row of ``arch`` as floats (all metric columns, or ``columns``)."""
+        wanted = tuple(columns) if columns is not None else self.columns
+        self.require(list(wanted))
+        row = self._rows.get(arch.string)
+        if row is None:
+            raise DataError(
+                f"architecture {arch.string!r} is not in metric table {str(self.path)!r} "
+                f"({len(self._rows)} rows keyed by {self.key!r})"
+            )
+        out: dict[str, float] = {}
+        for column in wanted:
+            text = (row.get(column) or "").strip()
+            try:
+                value = float(text)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value):
+                raise DataError(
+                    f"metric table {str(self.path)!r}: column {column!r} of {arch.string!r} is "
+                    f"{text or 'empty'!r}, not a finite number"
+                )
+            out[column] = value
+        return out
+
+    def _arch_of(self, text: str, line: int) -> Architecture:
+        try:
+            if self.key == "index":
+                return self.space.from_index(int(text))  # type: ignore[attr-defined]
+            return self.space.from_string(text)
+        except (ArchitectureError, ValueError) as exc:
+            raise DataError(f"metric table {str(self.path)!r} line {line}: bad {self.key} {text!r}: {exc}") from exc
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", newline="") as handle:  # type: ignore[operator]
+            reader = csv.DictReader(handle)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            reader.fieldnames = header
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"cannot read metric table {str(path)!r}: {exc}") from exc
+    if not header:
+        raise DataError(f"metric table {str(path)!r} is empty (no header line)")
+    return header, rows
+
+
+def _guess_key(header: list[str], path: Path) -> str:
+    for key in KEYS:
+        if key in header:
+            return key
+    raise DataError(
+        f"metric table {str(path)!r} needs a key column 'arch' (architecture string) or 'index' "
+        f"(NB201 index); its columns: {', '.join(header)}"
+    )
