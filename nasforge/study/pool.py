@@ -38,6 +38,7 @@ def _worker_main(conn: Connection, evaluator_bytes: bytes, threads: int) -> None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
         evaluator = pickle.loads(evaluator_bytes)
+        evaluator.prepare()  # load tables/data once per worker, not inside the first trial's time
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which stops using workers
         conn.send(("init_error", f"{type(exc).__name__}: {exc}"))
         return

@@ -1,0 +1,119 @@
+"""Parallel speedup: LocalPoolExecutor with 2 workers vs 1 on CPU-bound real trials.
+
+Each trial trains a small MLP on sklearn's digits with torch (1 thread per worker) for a fixed number
+of epochs. The same tasks run once with 1 worker and once with 2, side by side in one process; the
+speedup is wall(1 worker) / wall(2 workers). Target >= 1.8x on a 2-core machine that is otherwise idle
+(the 1-minute load average before and after is printed because the machine is shared).
+
+    python benchmarks/parallel_speedup.py --trials 8 --epochs 30 --repeats 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from nasforge.architecture import Architecture
+from nasforge.evaluators.base import Evaluator
+from nasforge.study.executors import Task
+from nasforge.study.pool import LocalPoolExecutor
+
+RESULTS = Path(__file__).resolve().parent / "results" / "parallel_speedup.json"
+
+
+class DigitsMLPEvaluator(Evaluator):
+    """Trains an MLP whose hidden width is the architecture's gene; CPU-bound, single-threaded."""
+
+    name = "digits_mlp"
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs = epochs
+
+    def evaluate(self, arch, fidelity, seed):
+        import torch
+        from sklearn.datasets import load_digits
+
+        torch.set_num_threads(1)
+        x, y = load_digits(return_X_y=True)
+        x = torch.tensor(x / 16.0, dtype=torch.float32)
+        y = torch.tensor(y)
+        gen = torch.Generator().manual_seed(seed)
+        width = int(arch.genes[0])
+        torch.manual_seed(seed)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(64, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
+            torch.nn.ReLU(), torch.nn.Linear(width, 10),
+        )
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        for _ in range(self.epochs):
+            order = torch.randperm(len(x), generator=gen)
+            for start in range(0, len(x), 32):
+                idx = order[start:start + 32]
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+                opt.step()
+        with torch.no_grad():
+            acc = (model(x).argmax(1) == y).float().mean().item()
+        return {"train_accuracy": acc}
+
+
+def run(workers: int, trials: int, epochs: int) -> tuple[float, list[float]]:
+    tasks = [Task(i, Architecture("mlp", f"w{w}", (w,)), None, i)
+             for i, w in enumerate([256] * trials)]
+    with LocalPoolExecutor(workers=workers, threads_per_worker=1) as pool:
+        pool.start(DigitsMLPEvaluator(epochs))
+        # warm-up: one task per worker so process start and torch import are not timed
+        for i in range(workers):
+            pool.submit(Task(-1 - i, Architecture("mlp", "w8", (8,)), None, 0))
+        got = 0
+        while got < workers:
+            got += len(pool.wait())
+        begin = time.perf_counter()
+        for task in tasks:
+            pool.submit(task)
+        outcomes = []
+        while len(outcomes) < trials:
+            outcomes.extend(pool.wait())
+        wall = time.perf_counter() - begin
+    assert all(o.error is None for o in outcomes), [o.error for o in outcomes if o.error]
+    return wall, [o.metrics["train_accuracy"] for o in outcomes]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    rows = []
+    for repeat in range(args.repeats):
+        wall1, _ = run(1, args.trials, args.epochs)
+        wall2, _ = run(2, args.trials, args.epochs)
+        rows.append({"repeat": repeat, "wall_1_worker_s": wall1, "wall_2_workers_s": wall2,
+                     "speedup": wall1 / wall2})
+    load_after = os.getloadavg()[0]
+    speedups = [r["speedup"] for r in rows]
+    print(f"parallel speedup: {args.trials} trials x {args.epochs} epochs of a 64-256-256-10 MLP on "
+          f"sklearn digits (1797 samples), torch threads=1 per worker, cpu_count={os.cpu_count()}")
+    print(f"load average (1 min) before {load_before:.2f}, after {load_after:.2f}")
+    print(f"{'repeat':>6} {'1 worker [s]':>13} {'2 workers [s]':>14} {'speedup':>8}")
+    for r in rows:
+        print(f"{r['repeat']:>6} {r['wall_1_worker_s']:>13.2f} {r['wall_2_workers_s']:>14.2f} "
+              f"{r['speedup']:>8.2f}")
+    best = max(speedups)
+    print(f"median speedup {sorted(speedups)[len(speedups) // 2]:.2f}, best {best:.2f} "
+          f"(target >= 1.8)")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "benchmark": "parallel_speedup", "trials": args.trials, "epochs": args.epochs,
+        "repeats": args.repeats, "cpu_count": os.cpu_count(), "load_before": load_before,
+        "load_after": load_after, "rows": rows, "target": 1.8,
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
