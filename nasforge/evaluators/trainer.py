@@ -163,8 +163,7 @@ class TrainerEvaluator(Evaluator):
         self.data()
 
     def describe(self) -> dict[str, Any]:
-        return {"evaluator": self.name, "dataset": self.dataset, "data_dir": self.data_dir,
-                **self.config()}
+        return {"evaluator": self.name, "space": self.space_name, **self.config()}
 
     def config(self) -> dict[str, Any]:
         """Constructor options (JSON-friendly) that rebuild an equal evaluator with the space."""
