@@ -200,3 +200,12 @@ def test_sync_pool_study_matches_the_serial_study(data_dir):
         pool.submit(_task(1, "sleep:0.5"))
         pool.submit(_task(0, "x"))
         assert [o.number for o in pool.wait()] == [0, 1]
+
+
+def test_an_unpicklable_evaluator_is_refused_at_start():
+    evaluator = ScriptedEvaluator()
+    evaluator.hook = lambda x: x
+    pool = LocalPoolExecutor(workers=1)
+    with pytest.raises(ConfigError, match="cannot be sent to worker processes"):
+        pool.start(evaluator)
+    pool.shutdown()

@@ -120,7 +120,13 @@ class LocalPoolExecutor(Executor):
     def start(self, evaluator: Evaluator) -> None:
         if self._pool:
             raise RuntimeError("LocalPoolExecutor.start() called twice; call shutdown() first")
-        self._evaluator_bytes = pickle.dumps(evaluator)
+        try:
+            self._evaluator_bytes = pickle.dumps(evaluator)
+        except Exception as exc:  # noqa: BLE001 - lambdas, open files, locally defined classes ...
+            raise ConfigError(
+                f"the evaluator {type(evaluator).__name__} cannot be sent to worker processes "
+                f"(it does not pickle: {exc}); keep paths and settings in it, load data lazily"
+            ) from None
         self._pool = [self._spawn() for _ in range(self.workers)]
 
     def shutdown(self) -> None:
