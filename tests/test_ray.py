@@ -91,6 +91,13 @@ def test_batch_synchronous_ray_study_matches_the_serial_study(data_dir):
     assert len({row[1] for row in serial}) == 8
 
 
+def test_a_gpu_request_the_cluster_cannot_meet_fails_at_start(tmp_path):
+    executor = RayExecutor(workers=1, gpus_per_trial=1)
+    with pytest.raises(ConfigError, match="each trial asks for 1 GPU\\(s\\) but the Ray cluster has 0"):
+        executor.start(AttemptCountingEvaluator(str(tmp_path / "log")))
+    assert ray.is_initialized()  # not ours to stop
+
+
 def test_bad_ray_options_are_rejected_before_ray_starts():
     with pytest.raises(ConfigError, match="parameter gpus_per_trial of RayExecutor must be a number >= 0"):
         RayExecutor(workers=2, gpus_per_trial=-1)

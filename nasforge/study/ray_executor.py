@@ -91,6 +91,7 @@ class RayExecutor(Executor):
         if not ray.is_initialized():
             self._init(ray)
             self._owns_ray = True
+        self._check_resources(ray)
         self._remote = ray.remote(_evaluate).options(
             num_cpus=self.cpus_per_trial,
             num_gpus=self.gpus_per_trial,
@@ -98,6 +99,18 @@ class RayExecutor(Executor):
             retry_exceptions=False,  # a crashing evaluator is a result; only lost workers retry
         )
         self._evaluator_ref = ray.put(evaluator)
+
+    def _check_resources(self, ray: Any) -> None:
+        """A request no node can satisfy would wait forever; say so instead."""
+        available = ray.cluster_resources()
+        for key, need in (("CPU", self.cpus_per_trial), ("GPU", self.gpus_per_trial)):
+            have = float(available.get(key, 0))
+            if need > have:
+                self.shutdown()
+                raise ConfigError(
+                    f"each trial asks for {need:g} {key}(s) but the Ray cluster has {have:g}; "
+                    f"lower {key.lower()}s_per_trial or add nodes"
+                )
 
     def _init(self, ray: Any) -> None:
         if self.address is not None:
