@@ -76,8 +76,14 @@ def test_architecture_training_genes_override_defaults(space) -> None:
     assert evaluator.hparams(arch) == {"lr": 0.0123, "momentum": 0.5, "weight_decay": 0.001, "optimizer": "rmsprop"}
     plain = ChainSpace(max_nodes=3, filters=(8,), kernels=(3,), numeric_genes=False)
     defaults = TrainerEvaluator(plain, lr=0.01, optimizer="adam")
-    # without training genes the space's default_hparams apply over the evaluator's
-    assert defaults.hparams(plain.from_string("conv_3_8")) == {**plain.default_hparams}
+    # without training genes the evaluator's settings apply, unless the space pins some
+    assert defaults.hparams(plain.from_string("conv_3_8"))["lr"] == 0.01
+    assert defaults.hparams(plain.from_string("conv_3_8"))["optimizer"] == "adam"
+    pinned = ChainSpace(max_nodes=3, filters=(8,), kernels=(3,), numeric_genes=False,
+                        default_hparams={"lr": 0.2})  # fmt: skip
+    pinned_eval = TrainerEvaluator(pinned, lr=0.01, optimizer="adam")
+    assert pinned_eval.hparams(pinned.from_string("conv_3_8"))["lr"] == 0.2
+    assert pinned_eval.hparams(pinned.from_string("conv_3_8"))["optimizer"] == "adam"
 
 
 def test_diverging_learning_rate_fails_the_trial(space) -> None:

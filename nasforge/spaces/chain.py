@@ -52,7 +52,7 @@ NUMERIC_KEYS: tuple[tuple[str, str], ...] = (
     ("weight_decay", "wd"),
     ("optimizer", "opt"),
 )
-#: training hyper-parameters used when the space has no numeric genes
+#: the keys (and the trainer's usual values) of the training hyper-parameters a chain can carry
 DEFAULT_HPARAMS: dict[str, Any] = {
     "lr": 0.05,
     "momentum": 0.9,
@@ -342,7 +342,8 @@ class ChainSpace(SearchSpace):
         """``{"lr", "momentum", "weight_decay", "optimizer"}`` for the trainer.
 
         ``momentum`` is the SGD / RMSprop momentum (a trainer may use it as Adam's beta1).
-        Without numeric genes the space's ``default_hparams`` are returned.
+        Without numeric genes only the ``default_hparams`` given to the space are returned, so
+        the trainer's own settings apply to everything the user did not pin on the space.
         """
         self._check_space(arch)
         if not self.numeric_genes:
@@ -458,13 +459,13 @@ def _optimizers(values: Any) -> tuple[str, ...]:
 
 
 def _default_hparams(values: Optional[Mapping[str, Any]]) -> dict[str, Any]:
-    out = dict(DEFAULT_HPARAMS)
+    out: dict[str, Any] = {}
     if values is None:
         return out
-    if not isinstance(values, Mapping) or set(values) - set(out):
+    if not isinstance(values, Mapping) or set(values) - set(DEFAULT_HPARAMS):
         raise ConfigError(
             f"parameter default_hparams of ChainSpace must be a mapping with keys from "
-            f"{', '.join(out)}, got {values!r}"
+            f"{', '.join(DEFAULT_HPARAMS)}, got {values!r}"
         )
     for key, value in values.items():
         if key == "optimizer":
