@@ -21,7 +21,7 @@ def study_summary(study: Study) -> dict[str, Any]:
         "evaluator": config.get("evaluator") or study.evaluator.name,
         "dataset": config.get("dataset") or study.evaluator.describe().get("dataset"),
         "seed": config.get("seed"),
-        "fidelity": config.get("fidelity"),
+        "fidelity": study.fidelity,
         "objectives": [str(o) for o in study.objectives],
         "budget": config.get("trials"),
         "counts": study.counts(),

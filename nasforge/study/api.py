@@ -74,7 +74,7 @@ def create_study_from_config(config: StudyConfig | dict[str, Any]) -> Study:
         objectives=parts["objectives"],
         storage=cfg.storage,
         seed=cfg.seed,
-        fidelity=cfg.fidelity,
+        fidelity=_fidelity(cfg, parts["evaluator"]),
         executor=parts["executor"],
         config=stored,
     )
@@ -115,9 +115,14 @@ def load_study(
         parts["evaluator"],
         parts["objectives"],
         cfg.seed,
-        cfg.fidelity,
+        _fidelity(cfg, parts["evaluator"]),
         parts["executor"],
     )
+
+
+def _fidelity(cfg: StudyConfig, evaluator: Evaluator) -> int | None:
+    """The configured fidelity, else the evaluator's default, so trials record what they ran at."""
+    return cfg.fidelity if cfg.fidelity is not None else evaluator.default_fidelity()
 
 
 def stored_config(study: Study) -> StudyConfig | None:
