@@ -11,7 +11,7 @@ import pytest
 from conftest import needs_data
 
 from nasforge.architecture import Architecture
-from nasforge.errors import ConfigError
+from nasforge.errors import ConfigError, NasforgeError
 from nasforge.evaluators.base import Evaluator
 from nasforge.study.executors import Task
 from nasforge.study.pool import LocalPoolExecutor
@@ -111,16 +111,11 @@ def test_a_freed_worker_takes_the_next_task_without_waiting_for_slow_ones():
     assert sorted(order[:-1]) == [1, 2, 3, 4]
 
 
-def test_an_evaluator_that_cannot_load_fails_its_tasks_with_the_reason():
-    with LocalPoolExecutor(workers=1) as pool:
+def test_an_evaluator_that_cannot_load_in_a_worker_fails_at_start_with_the_reason():
+    pool = LocalPoolExecutor(workers=2)
+    with pytest.raises(NasforgeError, match="worker could not load the evaluator: RuntimeError: evaluator state is corrupt"):
         pool.start(UnloadableEvaluator())
-        pool.submit(_task(0, "a"))
-        (first,) = _drain(pool, 1)
-        pool.submit(_task(1, "b"))
-        (second,) = _drain(pool, 1)
-    assert "could not load the evaluator" in first.error
-    assert "evaluator state is corrupt" in first.error
-    assert second.error == first.error
+    assert not pool._pool  # workers were stopped
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait as wait_ready
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, NasforgeError
 from ..evaluators.base import Evaluator
 from .executors import Executor, Outcome, Task, run_task
 
@@ -77,7 +77,8 @@ class LocalPoolExecutor(Executor):
     """``workers`` processes on this machine, each running one trial at a time.
 
     ``threads_per_worker`` caps torch/BLAS threads per worker so N workers do not oversubscribe
-    the cores; ``sync=True`` returns results only when every task in flight has finished
+    the cores; ``start`` returns once every worker has loaded the evaluator (its ``prepare`` runs
+    there), raising NasforgeError if one cannot; ``sync=True`` returns results only when every task in flight has finished
     (generation-synchronous execution, sorted by trial number, for comparisons and reproducibility).
     """
 
@@ -89,6 +90,7 @@ class LocalPoolExecutor(Executor):
         threads_per_worker: int = 1,
         start_method: str = "spawn",
         sync: bool = False,
+        startup_timeout: float = 300.0,
     ) -> None:
         _check_positive_int("workers", workers, type(self).__name__)
         _check_positive_int("threads_per_worker", threads_per_worker, type(self).__name__)
@@ -99,10 +101,16 @@ class LocalPoolExecutor(Executor):
             )
         if not isinstance(sync, bool):
             raise ConfigError(f"parameter sync of LocalPoolExecutor must be a bool, got {sync!r}")
+        if isinstance(startup_timeout, bool) or not isinstance(startup_timeout, (int, float)) or startup_timeout <= 0:
+            raise ConfigError(
+                f"parameter startup_timeout of LocalPoolExecutor must be a positive number of seconds, "
+                f"got {startup_timeout!r}"
+            )
         self.workers = int(workers)
         self.threads_per_worker = int(threads_per_worker)
         self.start_method = start_method
         self.sync = sync
+        self.startup_timeout = float(startup_timeout)
         self._context = mp.get_context(start_method)
         self._evaluator_bytes: bytes | None = None
         self._pool: list[_Worker] = []
@@ -128,6 +136,33 @@ class LocalPoolExecutor(Executor):
                 f"(it does not pickle: {exc}); keep paths and settings in it, load data lazily"
             ) from None
         self._pool = [self._spawn() for _ in range(self.workers)]
+        self._await_ready()
+
+    def _await_ready(self) -> None:
+        """Block until every first-generation worker has loaded the evaluator.
+
+        A broken evaluator (or data path) then fails here, before any trial, and trial timings
+        do not include worker start-up. Replacement workers are not waited for.
+        """
+        for worker in self._pool:
+            while True:
+                ready = wait_ready([worker.conn, worker.process.sentinel], timeout=self.startup_timeout)
+                if not ready:
+                    self.shutdown()
+                    raise NasforgeError(
+                        f"a worker did not load the evaluator within {self.startup_timeout:g} s"
+                    )
+                if worker.conn in ready or worker.conn.poll():
+                    try:
+                        kind, payload = worker.conn.recv()
+                    except (EOFError, OSError):
+                        kind, payload = "init_error", "the worker exited while starting"
+                else:
+                    kind, payload = "init_error", f"worker process died (exit code {worker.process.exitcode})"
+                if kind == "ready":
+                    break
+                self.shutdown()
+                raise NasforgeError(f"worker could not load the evaluator: {payload}")
 
     def shutdown(self) -> None:
         for worker in self._pool:
