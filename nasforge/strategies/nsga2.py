@@ -40,6 +40,8 @@ from .ranking import CROWDING, rank_and_crowding, selection_order
 _ROUNDING_MARGIN = 0.5 - 1e-9
 #: what counts as "already asked": the exact architecture, or its function (space.identity)
 DEDUPE = ("string", "identity")
+#: finite spaces up to this many gene vectors are scanned when random sampling finds nothing new
+_SCAN_LIMIT = 200_000
 
 
 class NSGA2(Strategy):
@@ -112,6 +114,7 @@ class NSGA2(Strategy):
         self._seen: set[str] = set()
         self._generation = 0
         self._parent_order: np.ndarray | None = None  # cached (rank, crowding) per parent
+        self._ops: tuple[Any, Any, Any] | None = None  # pymoo operators, built on first use
 
     # --- ask -----------------------------------------------------------------------------------
 
@@ -144,6 +147,27 @@ class NSGA2(Strategy):
             if key not in self._seen:
                 self._seen.add(key)
                 return arch
+        return self._scan_unseen()
+
+    def _scan_unseen(self) -> Architecture | None:
+        """Near exhaustion, rejection sampling stalls: scan a small finite space in random order."""
+        size = self.space.size()
+        if size is None or size > _SCAN_LIMIT:
+            return None
+        radices = [g.size if isinstance(g, Categorical) else g.high - g.low + 1 for g in self._genes]
+        offsets = [0 if isinstance(g, Categorical) else g.low for g in self._genes]
+        for number in self.rng.permutation(size):
+            values, rest = [], int(number)
+            for radix, offset in zip(reversed(radices), reversed(offsets)):
+                rest, digit = divmod(rest, radix)
+                values.append(digit + offset)
+            try:
+                arch = self.space.from_genes(values[::-1])
+            except ArchitectureError:
+                continue
+            if self._key(arch) not in self._seen:
+                self._seen.add(self._key(arch))
+                return arch
         return None
 
     def _key(self, arch: Architecture) -> str:
@@ -159,23 +183,35 @@ class NSGA2(Strategy):
 
     def _vary(self, first: Architecture, second: Architecture) -> Architecture | None:
         from pymoo.core.population import Population
-        from pymoo.core.problem import Problem
-        from pymoo.operators.crossover.pntx import PointCrossover
-        from pymoo.operators.mutation.pm import PolynomialMutation
 
+        problem, crossover, mutation = self._operators()
         x1 = np.asarray(self.space.to_genes(first), dtype=float)
         x2 = np.asarray(self.space.to_genes(second), dtype=float)
-        problem = Problem(n_var=len(self._genes), xl=self._xl, xu=self._xu)
         children = Population.new("X", np.vstack([x1, x2]))
-        if len(self._genes) > 1:
-            crossover = PointCrossover(n_points=self.crossover_points, prob=self.crossover_prob)
+        if crossover is not None:
             children = crossover.do(problem, children, parents=[[0, 1]], random_state=self.rng)
         pick = children[int(self.rng.integers(len(children)))]
-        mutation = PolynomialMutation(
-            prob=1.0, prob_var=self.mutation_prob, eta=self.mutation_eta, at_least_once=True
-        )
         mutated = mutation.do(problem, Population.new("X", pick.X[None, :]), random_state=self.rng)
         return self._repair(mutated[0].X, list(self.space.to_genes(first)))
+
+    def _operators(self) -> tuple[Any, Any, Any]:
+        """pymoo problem box, point crossover and polynomial mutation (built once, stateless)."""
+        if self._ops is None:
+            from pymoo.core.problem import Problem
+            from pymoo.operators.crossover.pntx import PointCrossover
+            from pymoo.operators.mutation.pm import PolynomialMutation
+
+            problem = Problem(n_var=len(self._genes), xl=self._xl, xu=self._xu)
+            crossover = (
+                PointCrossover(n_points=self.crossover_points, prob=self.crossover_prob)
+                if len(self._genes) > 1
+                else None
+            )
+            mutation = PolynomialMutation(
+                prob=1.0, prob_var=self.mutation_prob, eta=self.mutation_eta, at_least_once=True
+            )
+            self._ops = (problem, crossover, mutation)
+        return self._ops
 
     def _repair(self, x: np.ndarray, fallback: list) -> Architecture | None:
         """Decode ``x``; if the space rejects it, revert genes to ``fallback`` one at a time."""
