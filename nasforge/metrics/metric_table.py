@@ -72,7 +72,7 @@ class MetricTable:
         missing = [n for n in names if n not in self.columns]
         if missing:
             raise DataError(
-                f"metric table {str(self.path)!r} has no column(s) {', '.join(missing)}; "
+                f"metric table {str(self.path)!r} has no column(s) {', '.join(map(repr, missing))}; "
                 f"it has: {', '.join(self.columns)}"
             )
 
