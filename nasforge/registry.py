@@ -13,6 +13,7 @@ from .errors import ConfigError
 SPACES = {
     "nb201": "nasforge.spaces.nb201:NB201Space",
     "nb101": "nasforge.spaces.nb101:NB101Space",
+    "nb101-pool": "nasforge.spaces.pool:nb101_pool",
     "chain": "nasforge.spaces.chain:ChainSpace",
 }
 

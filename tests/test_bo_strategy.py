@@ -102,6 +102,11 @@ def test_state_is_json_and_refits_on_load():
         ({"pool_size": 2.5}, "pool_size of bo"),
         ({"mutation_share": 1.5}, "mutation_share of bo"),
         ({"objectives": [Objective("valid_accuracy"), Objective("params", "min")]}, "one objective"),
+        ({"target_transform": "log"}, "target_transform of bo"),
+        ({"kernel_options": {"depth": 3}}, "kernel_options of bo"),
+        ({"kernel": "gcn", "kernel_options": {"dim": 0}}, "dim of GCNKernel"),
+        ({"graph_options": {"prune": "yes"}}, "prune"),
+        ({"graph_options": {"colour": 1}}, "graph_options of bo"),
     ],
 )
 def test_bad_options_raise_one_line(options, message):
@@ -109,8 +114,29 @@ def test_bad_options_raise_one_line(options, message):
         GraphBO(NB201Space(), **options)
 
 
+def test_graph_and_kernel_options_reach_the_kernel():
+    space = NB201Space()
+    bo = GraphBO(space, seed=0, graph_options={"prune": True}, kernel_options={"direction": "both", "h_values": (0, 1)})
+    run_strategy(bo, conv_score, steps=14)
+    assert bo.kernel.direction == "both" and bo.last_fit.theta in (0, 1)
+    assert all("none" not in g.labels for g in bo._graphs.values())
+
+
 def test_ucb_and_minimised_objective():
     space = NB201Space()
     bo = GraphBO(space, seed=2, acquisition="ucb", objectives=[Objective("loss", "min")], n_init=5, pool_size=60)
     asked = run_strategy(bo, lambda a: [-conv_score(a)[0]], steps=25)
     assert max(conv_score(space.from_string(s))[0] for s in asked[5:]) >= 5.0
+
+
+def test_yeo_johnson_warp_matches_scipy_and_keeps_order():
+    from scipy.stats import yeojohnson
+
+    from nasforge.strategies.bo.targets import warp, yeo_johnson
+
+    x = np.r_[np.random.default_rng(0).normal(size=60), -8.0, -9.0]  # a long lower tail, as in NB201
+    ours, (theirs, _) = yeo_johnson(x), yeojohnson(x)
+    assert np.abs(ours - theirs).max() < 0.15
+    assert np.array_equal(np.argsort(ours), np.argsort(x))
+    ranked = warp([3.0, 1.0, 2.0, 10.0], "rank")
+    assert np.array_equal(np.argsort(ranked), [1, 2, 0, 3]) and abs(ranked.mean()) < 1e-12

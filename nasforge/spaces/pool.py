@@ -10,6 +10,9 @@ Typical use with a partial NB101 table::
 
     evaluator = NB101Tabular(NB101Space())
     space = PoolSpace(evaluator.space, evaluator.pool())
+
+From a config or the CLI, the registered space ``nb101-pool`` builds exactly that (with the
+``nb101`` evaluator): ``nasforge search --space nb101-pool --evaluator nb101 --strategy bo``.
 """
 
 from __future__ import annotations
@@ -98,8 +101,8 @@ class PoolSpace(SearchSpace):
     def identity(self, arch: Architecture) -> str:
         return self.base.identity(arch)
 
-    def to_graph(self, arch: Architecture) -> LabelledDAG:
-        return self.base.to_graph(arch)
+    def to_graph(self, arch: Architecture, **options: object) -> LabelledDAG:
+        return self.base.to_graph(arch, **options)
 
     def encode(self, arch: Architecture) -> np.ndarray:
         return self.base.encode(arch)
@@ -128,3 +131,15 @@ class PoolSpace(SearchSpace):
 
     def __repr__(self) -> str:
         return f"PoolSpace({self.base!r}, {len(self)} architectures)"
+
+
+def nb101_pool(path: str | None = None, data_dir: str | None = None, k: int = 8) -> PoolSpace:
+    """The NB101 space restricted to the cells of an NB101 table (default: the 500-row sample).
+
+    Registered as space ``nb101-pool``; pair it with evaluator ``nb101`` given the same table.
+    """
+    from ..evaluators.nb101_tabular import NB101Tabular
+    from .nb101 import NB101Space
+
+    evaluator = NB101Tabular(NB101Space(), data_dir=data_dir, path=path)
+    return PoolSpace(evaluator.space, evaluator.pool(), k=k)

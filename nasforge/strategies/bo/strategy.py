@@ -27,6 +27,7 @@ from ...objectives import Objective
 from ...spaces.base import SearchSpace
 from ..base import Strategy
 from .acquisition import ACQUISITIONS, acquire
+from .targets import TRANSFORMS, warp
 
 KERNELS = ("wl", "gcn")
 
@@ -48,6 +49,9 @@ class GraphBO(Strategy):
         top_k: int = 10,
         mutation_share: float = 0.5,
         ucb_beta: float = 2.0,
+        target_transform: str = "yeo-johnson",
+        graph_options: dict[str, Any] | None = None,
+        kernel_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(space, seed, objectives)
         if len(self.objectives) != 1:
@@ -61,12 +65,19 @@ class GraphBO(Strategy):
                 raise ConfigError(f"parameter {name} of bo must be an integer >= {low}, got {value!r}")
         if isinstance(mutation_share, bool) or not isinstance(mutation_share, (int, float)) or not 0 <= mutation_share <= 1:
             raise ConfigError(f"parameter mutation_share of bo must be a number in [0, 1], got {mutation_share!r}")
+        if target_transform not in TRANSFORMS:
+            raise ConfigError(f"parameter target_transform of bo must be one of {TRANSFORMS}, got {target_transform!r}")
         if isinstance(ucb_beta, bool) or not isinstance(ucb_beta, (int, float)) or ucb_beta < 0:
             raise ConfigError(f"parameter ucb_beta of bo must be a non-negative number, got {ucb_beta!r}")
+        if graph_options is not None and not isinstance(graph_options, dict):
+            raise ConfigError(f"parameter graph_options of bo must be a mapping of to_graph options, got {graph_options!r}")
+        self.graph_options = dict(graph_options or {})
         try:
-            space.to_graph(space.sample(np.random.default_rng(0)))
+            space.to_graph(space.sample(np.random.default_rng(0)), **self.graph_options)
         except (ArchitectureError, NotImplementedError) as exc:
             raise ConfigError(f"strategy bo needs a space with a graph form (to_graph); {space.name!r}: {exc}") from exc
+        except TypeError as exc:
+            raise ConfigError(f"parameter graph_options of bo: {space.name!r}.to_graph rejects {self.graph_options}: {exc}") from exc
         self.kernel_name = kernel
         self.n_init = int(n_init)
         self.acquisition = acquisition
@@ -74,7 +85,10 @@ class GraphBO(Strategy):
         self.top_k = int(top_k)
         self.mutation_share = float(mutation_share)
         self.ucb_beta = float(ucb_beta)
-        self.kernel = _make_kernel(kernel, self.seed)
+        self.target_transform = target_transform
+        if kernel_options is not None and not isinstance(kernel_options, dict):
+            raise ConfigError(f"parameter kernel_options of bo must be a mapping, got {kernel_options!r}")
+        self.kernel = _make_kernel(kernel, self.seed, dict(kernel_options or {}))
         self._history: list[tuple[Architecture, float | None]] = []
         self._pending: list[Architecture] = []
         self._seen: set[str] = set()  # identities asked so far (evaluated, failed or pending)
@@ -96,9 +110,10 @@ class GraphBO(Strategy):
                 arch = self._random_unseen()
             else:
                 if model is None:
-                    model, fit = self._fit(observed)
+                    warped = list(zip([a for a, _ in observed], warp([v for _, v in observed], self.target_transform)))
+                    model, fit = self._fit(warped)
                     candidates = self._candidates(observed)
-                arch = self._pick(model, fit, observed, candidates)
+                arch = self._pick(model, fit, warped, candidates)
                 if arch is not None:
                     candidates = [c for c in candidates if c != arch]
                 else:
@@ -144,7 +159,7 @@ class GraphBO(Strategy):
     def _graph(self, arch: Architecture) -> LabelledDAG:
         graph = self._graphs.get(arch.string)
         if graph is None:
-            graph = self._graphs[arch.string] = self.space.to_graph(arch)
+            graph = self._graphs[arch.string] = self.space.to_graph(arch, **self.graph_options)
         return graph
 
     def _fit(self, observed: list[tuple[Architecture, float]]):
@@ -204,11 +219,15 @@ class GraphBO(Strategy):
         return None
 
 
-def _make_kernel(name: str, seed: int):
+def _make_kernel(name: str, seed: int, options: dict[str, Any]):
+    """A fresh kernel (its caches belong to this strategy); GCN weights follow the strategy seed."""
     if name == "wl":
-        from ...predictors.wl import WLKernel
+        from ...predictors.wl import WLKernel as cls
+    else:
+        from ...predictors.gcn import GCNKernel as cls
 
-        return WLKernel()
-    from ...predictors.gcn import GCNKernel
-
-    return GCNKernel(seed=seed)
+        options = {"seed": seed, **options}
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise ConfigError(f"parameter kernel_options of bo: {cls.__name__} rejects {options}: {exc}") from None
