@@ -204,3 +204,15 @@ def test_an_unpicklable_evaluator_is_refused_at_start():
     with pytest.raises(ConfigError, match="cannot be sent to worker processes"):
         pool.start(evaluator)
     pool.shutdown()
+
+
+def test_an_idle_worker_killed_from_outside_is_replaced_and_its_next_task_still_runs():
+    with LocalPoolExecutor(workers=1) as pool:
+        pool.start(ScriptedEvaluator())
+        victim = pool._pool[0].process
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join(5)
+        pool.submit(_task(0, "abc"))
+        (outcome,) = _drain(pool, 1)
+    assert outcome.error is None and outcome.metrics["valid_accuracy"] == 3.0
+    assert pool.replaced == 1

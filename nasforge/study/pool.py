@@ -77,8 +77,9 @@ class LocalPoolExecutor(Executor):
     """``workers`` processes on this machine, each running one trial at a time.
 
     ``threads_per_worker`` caps torch/BLAS threads per worker so N workers do not oversubscribe
-    the cores; ``start`` returns once every worker has loaded the evaluator (its ``prepare`` runs
-    there), raising NasforgeError if one cannot; ``sync=True`` returns results only when every task in flight has finished
+    the cores. ``start`` returns once every worker has loaded the evaluator (and run its
+    ``prepare``), raising NasforgeError if one cannot, so trial timings exclude start-up.
+    ``sync=True`` returns results only when every task in flight has finished
     (generation-synchronous execution, sorted by trial number, for comparisons and reproducibility).
     """
 
@@ -101,7 +102,8 @@ class LocalPoolExecutor(Executor):
             )
         if not isinstance(sync, bool):
             raise ConfigError(f"parameter sync of LocalPoolExecutor must be a bool, got {sync!r}")
-        if isinstance(startup_timeout, bool) or not isinstance(startup_timeout, (int, float)) or startup_timeout <= 0:
+        if isinstance(startup_timeout, bool) or not isinstance(startup_timeout, (int, float)) \
+                or startup_timeout <= 0:
             raise ConfigError(
                 f"parameter startup_timeout of LocalPoolExecutor must be a positive number of seconds, "
                 f"got {startup_timeout!r}"
@@ -228,13 +230,20 @@ class LocalPoolExecutor(Executor):
         return _Worker(process, parent)
 
     def _dispatch(self) -> None:
-        for worker in self._pool:
-            if not self._queue:
-                return
-            if worker.task is None:
+        for index in range(len(self._pool)):
+            while self._queue and self._pool[index].task is None:
+                worker = self._pool[index]
                 task = self._queue.popleft()
+                try:
+                    worker.conn.send(task)
+                except OSError:  # the idle worker died (killed from outside): replace it, retry
+                    self._queue.appendleft(task)
+                    worker.conn.close()
+                    worker.process.join(1.0)
+                    self._pool[index] = self._spawn()
+                    self.replaced += 1
+                    continue
                 worker.task, worker.dispatched = task, time.time()
-                worker.conn.send(task)
 
     def _collect(self, busy: list[_Worker], timeout: float | None) -> None:
         """Wait for a message or a death among busy workers and handle everything ready."""
