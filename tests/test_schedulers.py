@@ -75,6 +75,17 @@ def test_bad_settings_raise_one_line_config_errors(build, message):
 
 
 @needs_data
+def test_make_scheduler_takes_rungs_from_the_evaluator(data_dir):
+    from nasforge.evaluators.tabular import NB201Tabular
+
+    evaluator = NB201Tabular(dataset="cifar10", data_dir=str(data_dir), hardware=False)
+    assert make_scheduler("asha", evaluator, eta=4).fidelities == [12, 200]
+    assert make_scheduler("median", min_trials=5, fidelities=[1, 2]).min_trials == 5
+    with pytest.raises(ConfigError, match="scheduler 'median' needs rungs"):
+        make_scheduler("median")
+
+
+@needs_data
 def test_asha_in_an_nb201_study_prunes_at_12_and_completes_at_200(data_dir):
     from nasforge.evaluators.tabular import NB201Tabular
     from nasforge.spaces.nb201 import NB201Space

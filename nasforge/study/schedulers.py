@@ -178,10 +178,22 @@ def geometric_rungs(min_fidelity: int | None, max_fidelity: int | None, eta: int
 SCHEDULERS = {"median": MedianStopping, "asha": ASHA}
 
 
-def make_scheduler(name: str, **options: Any) -> Scheduler:
-    """Build a scheduler by its config name ('median' or 'asha')."""
+def make_scheduler(name: str, evaluator: Any = None, **options: Any) -> Scheduler:
+    """Build a scheduler by its config name ('median' or 'asha').
+
+    Without ``fidelities`` (or ASHA's ``min_fidelity``/``max_fidelity``) the rungs are the
+    evaluator's own fidelities, e.g. 12 and 200 epochs for the NB201 tables.
+    """
     if name not in SCHEDULERS:
         raise ConfigError(f"unknown scheduler {name!r}; choose one of: {', '.join(SCHEDULERS)}")
+    if not {"fidelities", "min_fidelity", "max_fidelity"} & set(options):
+        rungs = evaluator.fidelities() if evaluator is not None else None
+        if not rungs or len(rungs) < 2:
+            raise ConfigError(
+                f"scheduler {name!r} needs rungs: give scheduler option fidelities (e.g. [1, 3, 9]) "
+                "or, for asha, min_fidelity and max_fidelity"
+            )
+        options["fidelities"] = sorted(int(f) for f in rungs)
     try:
         return SCHEDULERS[name](**options)
     except TypeError as exc:
