@@ -193,10 +193,10 @@ def test_state_round_trip_mid_generation_resumes_the_same_trajectory():
 
 
 def test_search_improves_on_its_first_generation():
-    strategy = QNAS(ToyChain(), seed=0, preset="small_budget")
-    run(strategy, 10)
+    strategy = QNAS(ToyChain(), seed=0, preset="small_budget", population=5, repetition=2)
+    run(strategy, 10, batch=10)
     first = strategy.best["fitness"]
-    run(strategy, 9 * 10)
+    run(strategy, 9 * 10, batch=10)
     assert strategy.generation == 10
     assert strategy.best["fitness"] > first
     assert strategy.best["fitness"] == pytest.approx(toy_score(strategy.classical[0]["arch"]))
