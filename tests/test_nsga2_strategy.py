@@ -222,3 +222,18 @@ def test_study_resumes_from_the_store_with_the_same_trajectory(tmp_path, data_di
     assert got == want
     assert all(t.state == TrialState.COMPLETE for t in resumed.trials)
     assert len({arch for arch, _ in got}) == 40
+
+
+def test_initial_and_offspring_sizes_set_when_survival_happens():
+    space = NB201Space()
+    strategy = NSGA2(space, seed=0, objectives=TWO, population_size=4, offspring_size=2, initial_size=6)
+    generations = []
+    for _ in range(10):
+        (arch,) = strategy.ask(1)
+        strategy.tell(arch, nb201_values(arch))
+        generations.append(strategy.generation)
+    # first survival after 6 random results, then one after every 2 children
+    assert generations == [0, 0, 0, 0, 0, 1, 1, 2, 2, 3]
+    assert len(strategy.population()) == 4
+    with pytest.raises(ConfigError, match="initial_size of NSGA2 must be an integer >= 4"):
+        NSGA2(space, objectives=TWO, population_size=4, initial_size=3)

@@ -45,7 +45,18 @@ _SCAN_LIMIT = 200_000
 
 
 class NSGA2(Strategy):
-    """Elitist multi-objective evolution; with one objective it is a (mu + mu) GA."""
+    """Elitist multi-objective evolution; with one objective it is a (mu + lambda) GA.
+
+    Options: ``population_size`` parents (mu); ``offspring_size`` results per survival (lambda,
+    default mu; small values make it closer to steady-state); ``initial_size`` random architectures
+    before the first survival (default mu); ``crossover_prob`` / ``crossover_points`` for pymoo's
+    point crossover; ``mutation_prob`` per gene (default 1/number of genes, at least one gene always
+    mutates) and ``mutation_eta`` (polynomial-mutation distribution index: small = wide jumps);
+    ``dedupe`` ("string" or "identity", see module doc); ``crowding`` (pymoo diversity measure used
+    after rank: "cd", "pcd", "ce", "mnn", "2nn"); ``max_attempts`` children tried before falling back
+    to a random unseen architecture. For budgets of a few hundred evaluations a small population
+    with mostly-mutation works best on NB201 (see ``benchmarks/mo_nb201.py``).
+    """
 
     name = "nsga2"
 
