@@ -111,3 +111,21 @@ def test_asha_in_an_nb201_study_prunes_at_12_and_completes_at_200(data_dir):
         expected = evaluator.evaluate(arch, t.fidelity)["valid_accuracy"]
         assert t.values == [expected]
     assert len(complete) <= 30 // 3 + 3  # roughly the top third runs on
+
+
+def test_median_rule_over_trainer_epochs_prunes_real_training_runs():
+    from nasforge.evaluators.trainer import TrainerEvaluator
+    from nasforge.spaces.chain import ChainSpace
+    from nasforge.strategies.random import RandomSearch
+    from nasforge.study import create_study
+
+    space = ChainSpace(max_nodes=3, filters=(8,), kernels=(3,))
+    evaluator = TrainerEvaluator(space, dataset="digits", max_train=200, batch_size=50)
+    study = create_study(
+        name="median-trainer", space=space, strategy=RandomSearch(space, seed=1), evaluator=evaluator,
+        objectives=["valid_accuracy:max"], scheduler=MedianStopping([1, 2], min_trials=1),
+    )
+    study.optimize(n_trials=5)
+    states = {(t.state, t.fidelity) for t in study.trials}
+    assert states <= {(TrialState.PRUNED, 1), (TrialState.COMPLETE, 2)}
+    assert (TrialState.COMPLETE, 2) in states and len(study.trials) == 5
