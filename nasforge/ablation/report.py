@@ -80,7 +80,7 @@ class AblationReport:
             change = "failed" if math.isnan(row.delta) else f"{row.delta:+.4f}"
             if row.errors and row.values:
                 change += f" ({len(row.errors)} failed)"
-            out.append((row.component, _pm(row), change, ", ".join(row.removed)))
+            out.append((row.component, _pm(row), change, _names(row.removed)))
         return out
 
     def to_text(self) -> str:
@@ -90,6 +90,12 @@ class AblationReport:
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)
+
+
+def _names(removed: list[str], shown: int = 3) -> str:
+    if len(removed) <= shown:
+        return ", ".join(removed)
+    return f"{len(removed)}: " + ", ".join(removed[:shown]) + ", ..."
 
 
 def _pm(row: ComponentResult) -> str:

@@ -11,7 +11,7 @@ import itertools
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import ConfigError
 from ..evaluators.base import Evaluator
@@ -67,8 +67,10 @@ class Ablation:
         storage: str | Path | None = None,
         name: str = "ablation",
         config: dict[str, Any] | None = None,
+        on_trial: Callable[[Trial], None] | None = None,
     ) -> AblationReport:
-        """Run every trial (``capacity`` at a time) and build the report."""
+        """Run every trial (``capacity`` at a time) and build the report; ``on_trial`` is called
+        with each finished trial (progress output)."""
         store = record = None
         if storage is not None:
             from ..store.sqlite import SQLiteStore
@@ -77,7 +79,7 @@ class Ablation:
             record = store.create_study(name, {"kind": "ablation", **(config or {}),
                                                "evaluator_info": self.evaluator.describe()})
         trials = run_tasks(self.evaluator, self.tasks(), executor or SerialExecutor(), self.objective,
-                           store, None if record is None else record.study_id)
+                           store, None if record is None else record.study_id, on_trial)
         info = {"evaluator": self.evaluator.describe(), "skipped": self.skipped,
                 "storage": None if storage is None else str(storage), "study": name}
         return AblationReport.from_trials(trials, self.components, self.objective, self.seeds, info)
@@ -90,6 +92,7 @@ def run_tasks(
     objective: Objective,
     store: Any = None,
     study_id: int | None = None,
+    on_trial: Callable[[Trial], None] | None = None,
 ) -> list[Trial]:
     """Keep ``executor.capacity`` tasks in flight; record each as a Trial (and in ``store``)."""
     pending = deque(tasks)
@@ -110,6 +113,8 @@ def run_tasks(
                 if store is not None:
                     store.finish_trial(study_id, trial, None)
                 finished.append(trial)
+                if on_trial is not None:
+                    on_trial(trial)
     finally:
         executor.shutdown()
     return sorted(finished, key=lambda t: t.number)

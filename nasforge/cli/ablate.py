@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -31,8 +32,14 @@ def ablate(
     # a factory module next to the config ('my_model:build') must be importable, here and in workers
     sys.path.insert(0, str(config.resolve().parent))
     ablation = build_ablation(cfg)
+    total, counter = len(ablation.tasks()), itertools.count(1)
+
+    def progress(trial) -> None:
+        outcome = f"{trial.values[0]:.4f}" if trial.values else f"FAILED: {trial.error}"
+        typer.echo(f"[{next(counter)}/{total}] {trial.arch} seed {trial.seed}: {outcome}", err=True)
+
     report = ablation.run(build_executor(cfg), storage=cfg.storage, name=cfg.name,
-                          config=cfg.model_dump())
+                          config=cfg.model_dump(), on_trial=progress)
     data = report.to_dict()
     if output is not None:
         output.write_text(json.dumps(data, indent=2))
