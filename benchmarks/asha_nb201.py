@@ -14,7 +14,7 @@ The NB201 12-epoch results come from a separate 12-epoch schedule, so a promoted
 completed (200); the table reports that architecture's test accuracy (cifar10: valid from the
 25k/25k run, test from the 50k run).
 
-    python benchmarks/asha_nb201.py --seeds 20 --archs 100
+    python benchmarks/asha_nb201.py --seeds 30 --archs 100,300
 """
 
 from __future__ import annotations
@@ -51,33 +51,48 @@ def run(space, evaluator, seed: int, n: int, scheduler=None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--archs", type=int, default=100)
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--archs", default="100,300", help="comma-separated architecture counts")
     parser.add_argument("--eta", type=int, default=3)
     parser.add_argument("--dataset", default="cifar10")
     parser.add_argument("--data", default=None)
     args = parser.parse_args()
     from nasforge.evaluators.tabular import NB201Tabular
     from nasforge.spaces.nb201 import NB201Space
-    from nasforge.study.schedulers import ASHA, MedianStopping
-
     space = NB201Space()
     evaluator = NB201Tabular(space, dataset=args.dataset, data_dir=args.data, hardware=False)
     evaluator.prepare()
     _, oracle = evaluator.oracle("valid_accuracy", "test_accuracy", 200)
+    counts = [int(n) for n in str(args.archs).split(",")]
+    print(f"ASHA on NB201 {args.dataset}: random architectures per seed {counts}, seeds "
+          f"0..{args.seeds - 1}, rungs 12 -> 200 epochs, eta={args.eta}; table "
+          f"{evaluator.describe()['tables'][0]}; oracle test accuracy (best valid) {oracle:.2f}")
+    results = {}
+    for n in counts:
+        per_method = compare(space, evaluator, args.seeds, n, args.eta)
+        results[n] = {"summary": summarise(per_method, oracle), "per_seed": per_method}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"benchmark": "asha_nb201", "args": vars(args), "oracle": oracle,
+                                   "results": results}, indent=2))
+
+
+def compare(space, evaluator, seeds: int, n: int, eta: int) -> dict[str, list[dict]]:
+    from nasforge.study.schedulers import ASHA, MedianStopping
+
     per_method: dict[str, list[dict]] = {"full": [], "asha": [], "median": [], "full@same": []}
-    for seed in range(args.seeds):
-        full = run(space, evaluator, seed, args.archs)
-        asha = run(space, evaluator, seed, args.archs, ASHA(fidelities=[12, 200], eta=args.eta))
-        median = run(space, evaluator, seed, args.archs, MedianStopping([12, 200], min_trials=3))
+    for seed in range(seeds):
+        full = run(space, evaluator, seed, n)
+        asha = run(space, evaluator, seed, n, ASHA(fidelities=[12, 200], eta=eta))
+        median = run(space, evaluator, seed, n, MedianStopping([12, 200], min_trials=3))
         assert full["arch_list"] == asha["arch_list"] == median["arch_list"]
         same = run(space, evaluator, seed, max(1, asha["epochs"] // 200))
         for key, value in (("full", full), ("asha", asha), ("median", median), ("full@same", same)):
             value.pop("arch_list")
             per_method[key].append(value)
-    print(f"ASHA on NB201 {args.dataset}: {args.archs} random architectures per seed, seeds "
-          f"0..{args.seeds - 1}, rungs 12 -> 200 epochs, eta={args.eta}; table "
-          f"{evaluator.describe()['tables'][0]}; oracle test accuracy (best valid) {oracle:.2f}")
+    return per_method
+
+
+def summarise(per_method: dict[str, list[dict]], oracle: float) -> dict[str, dict]:
     print(f"{'method':<10} {'archs':>6} {'200-ep runs':>11} {'epochs spent':>13} {'vs full':>8} "
           f"{'best test acc':>17} {'regret':>7}")
     summary = {}
@@ -85,21 +100,18 @@ def main() -> None:
     for method, rows in per_method.items():
         tests = np.array([r["test"] for r in rows])
         epochs = float(np.mean([r["epochs"] for r in rows]))
-        summary[method] = {
+        summary[method] = s = {
             "archs": float(np.mean([r["archs"] for r in rows])),
             "full_runs": float(np.mean([r["full_runs"] for r in rows])),
             "epochs": epochs, "epochs_fraction": epochs / base_epochs,
-            "test_mean": float(tests.mean()), "test_std": float(tests.std(ddof=1)) if len(tests) > 1 else 0.0,
+            "test_mean": float(tests.mean()),
+            "test_std": float(tests.std(ddof=1)) if len(tests) > 1 else 0.0,
             "regret": float(oracle - tests.mean()),
         }
-        s = summary[method]
         print(f"{method:<10} {s['archs']:>6.0f} {s['full_runs']:>11.1f} {epochs:>13.0f} "
               f"{s['epochs_fraction']:>8.1%} {s['test_mean']:>8.2f} ± {s['test_std']:<6.2f} "
               f"{s['regret']:>7.2f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"benchmark": "asha_nb201", "args": vars(args), "oracle": oracle,
-                                   "summary": summary, "per_seed": per_method}, indent=2))
-
+    return summary
 
 if __name__ == "__main__":
     main()
