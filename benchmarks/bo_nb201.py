@@ -11,7 +11,8 @@ this one process on the same seeds, so the comparison is side by side.
 
 Usage: python benchmarks/bo_nb201.py [--seeds 50] [--budgets 50,100,150]
        [--datasets cifar10,cifar100,ImageNet16-120] [--methods bo_wl,bo_gcn,random,evolution,optuna_tpe]
-       [--bo-options '{"pool_size": 200}'] [--data DIR]
+       [--bo-options '{"pool_size": 200}'] [--data DIR] [--first-seed 0]
+       python benchmarks/bo_nb201.py --merge a.json b.json   (pool runs over disjoint seed ranges)
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--bo-options", default="{}", help="JSON options for both BO variants")
     parser.add_argument("--data", default=None)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "bo_nb201.json"))
+    parser.add_argument("--merge", nargs="+", default=None, help="JSON reports of disjoint seed ranges to pool")
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.out)
 
     budgets = sorted(int(b) for b in args.budgets.split(","))
     datasets = [d for d in args.datasets.split(",") if d]
@@ -111,6 +115,34 @@ def main(argv: list[str] | None = None) -> dict:
     Path(args.out).write_text(json.dumps(report, indent=1))
     print(f"\nwritten: {args.out}")
     return report
+
+
+def merge(paths: list[str], out: str) -> dict:
+    """Pool reports over disjoint seeds: exact pooled mean and sample std from (n, mean, std)."""
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    seeds = [s for r in reports for s in r["seeds"]]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit("--merge needs reports over disjoint seeds")
+    merged = dict(reports[0], seeds=sorted(seeds), merged_from=paths)
+    results: dict[str, Any] = {}
+    for dataset, by_method in reports[0]["results"].items():
+        for method, by_budget in by_method.items():
+            for b in by_budget:
+                parts = [(len(r["seeds"]), r["results"][dataset][method][b]) for r in reports]
+                n = sum(k for k, _ in parts)
+                mean = sum(k * p["mean"] for k, p in parts) / n
+                ss = sum((k - 1) * p["std"] ** 2 + k * (p["mean"] - mean) ** 2 for k, p in parts)
+                results.setdefault(dataset, {}).setdefault(method, {})[b] = {"mean": mean, "std": (ss / (n - 1)) ** 0.5}
+    merged["results"] = results
+    merged["targets"] = targets(results)
+    merged["seconds_total_per_method"] = {k: round(sum(r["seconds_total_per_method"][k] for r in reports), 1)
+                                          for k in reports[0]["seconds_total_per_method"]}  # fmt: skip
+    merged["seconds_per_bo_query"] = {k: round(sum(r["seconds_per_bo_query"][k] * len(r["seeds"]) for r in reports) / len(seeds), 4)
+                                      for k in reports[0]["seconds_per_bo_query"]}  # fmt: skip
+    print_report(merged)
+    Path(out).write_text(json.dumps(merged, indent=1))
+    print(f"\nwritten: {out}")
+    return merged
 
 
 def targets(results: dict) -> dict:

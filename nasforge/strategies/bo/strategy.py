@@ -1,7 +1,8 @@
 """GraphBO: Bayesian optimisation with a GP on graph kernels (WL or untrained-GCN), NAS-BOWL style.
 
-Each proposal: fit the GP on every result so far (kernel setting and noise chosen by marginal
-likelihood), build a candidate set from mutations of the best architectures plus random samples,
+Each proposal: warp the scores (Yeo-Johnson by default, see :mod:`.targets`), fit the GP on every
+result so far (kernel setting and noise chosen by marginal likelihood), build a candidate set from
+the neighbourhoods of the best few architectures, mutations of the top ones and random samples,
 and take the candidate with the best acquisition (expected improvement by default). A batch, or a
 call made while earlier proposals are still running, uses the kriging believer: pending
 architectures join the data with the current posterior mean as their value (hyperparameters kept),
@@ -50,6 +51,7 @@ class GraphBO(Strategy):
         mutation_share: float = 0.5,
         ucb_beta: float = 2.0,
         target_transform: str = "yeo-johnson",
+        neighbours_of: int = 3,
         graph_options: dict[str, Any] | None = None,
         kernel_options: dict[str, Any] | None = None,
     ) -> None:
@@ -60,7 +62,8 @@ class GraphBO(Strategy):
             raise ConfigError(f"parameter kernel of bo must be one of {KERNELS}, got {kernel!r}")
         if acquisition not in ACQUISITIONS:
             raise ConfigError(f"parameter acquisition of bo must be one of {ACQUISITIONS}, got {acquisition!r}")
-        for name, value, low in (("n_init", n_init, 1), ("pool_size", pool_size, 1), ("top_k", top_k, 1)):
+        for name, value, low in (("n_init", n_init, 1), ("pool_size", pool_size, 1), ("top_k", top_k, 1),
+                                 ("neighbours_of", neighbours_of, 0)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ConfigError(f"parameter {name} of bo must be an integer >= {low}, got {value!r}")
         if isinstance(mutation_share, bool) or not isinstance(mutation_share, (int, float)) or not 0 <= mutation_share <= 1:
@@ -83,6 +86,7 @@ class GraphBO(Strategy):
         self.acquisition = acquisition
         self.pool_size = int(pool_size)
         self.top_k = int(top_k)
+        self.neighbours_of = int(neighbours_of)
         self.mutation_share = float(mutation_share)
         self.ucb_beta = float(ucb_beta)
         self.target_transform = target_transform
@@ -186,13 +190,18 @@ class GraphBO(Strategy):
         return candidates[int(np.argmax(scores))]
 
     def _candidates(self, observed: list[tuple[Architecture, float]]) -> list[Architecture]:
-        """Mutations (1-2 steps) of the top_k observed plus random samples, all not yet asked."""
+        """All neighbours of the best ``neighbours_of`` observed, ``mutation_share * pool_size``
+        mutations (1-2 steps) of the ``top_k`` best, and random samples for the rest of the pool;
+        all distinct and not yet asked (up to identity)."""
         members = getattr(self.space, "members", None)
         if callable(members) and (self.space.size() or 0) <= 2 * self.pool_size:
             return [a for a in members() if self._identity(a) not in self._seen]
         found: dict[str, Architecture] = {}
         top = [a for a, _ in sorted(observed, key=lambda item: -item[1])[: self.top_k]]
-        n_mutations = int(round(self.mutation_share * self.pool_size))
+        for arch in top[: self.neighbours_of]:  # the incumbents' whole neighbourhoods are always scored
+            for neighbour in self.space.neighbours(arch):
+                self._add_candidate(found, neighbour)
+        n_mutations = len(found) + int(round(self.mutation_share * self.pool_size))
         attempts = 0
         while len(found) < n_mutations and attempts < 5 * self.pool_size:
             attempts += 1
@@ -201,7 +210,8 @@ class GraphBO(Strategy):
                 child = self.space.mutate(child, self.rng)
             self._add_candidate(found, child)
         attempts = 0
-        while len(found) < self.pool_size and attempts < 5 * self.pool_size:
+        n_total = n_mutations + int(round((1 - self.mutation_share) * self.pool_size))
+        while len(found) < n_total and attempts < 5 * self.pool_size:
             attempts += 1
             self._add_candidate(found, self.space.sample(self.rng))
         return list(found.values())
