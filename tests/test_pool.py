@@ -100,6 +100,18 @@ def test_dying_workers_fail_only_their_task_and_are_replaced():
     assert late.number == 99 and late.error is None
 
 
+def test_a_trial_over_the_timeout_is_killed_and_failed_while_others_finish():
+    with LocalPoolExecutor(workers=2, trial_timeout=1.0) as pool:
+        pool.start(ScriptedEvaluator())
+        pool.submit(_task(0, "sleep:30"))
+        pool.submit(_task(1, "sleep:0.1"))
+        pool.submit(_task(2, "ok"))
+        outcomes = {o.number: o for o in _drain(pool, 3, timeout=20)}
+        assert pool.replaced == 1
+    assert outcomes[0].error == "trial exceeded trial_timeout=1 s; worker killed"
+    assert outcomes[1].error is None and outcomes[2].error is None
+
+
 def test_a_freed_worker_takes_the_next_task_without_waiting_for_slow_ones():
     with LocalPoolExecutor(workers=2) as pool:
         pool.start(ScriptedEvaluator())
@@ -125,6 +137,7 @@ def test_an_evaluator_that_cannot_load_in_a_worker_fails_at_start_with_the_reaso
         ({"threads_per_worker": "2"}, "parameter threads_per_worker"),
         ({"start_method": "fork"}, "parameter start_method of LocalPoolExecutor must be one of"),
         ({"sync": "yes"}, "parameter sync"),
+        ({"trial_timeout": 0}, "parameter trial_timeout of LocalPoolExecutor must be a positive number"),
     ],
 )
 def test_bad_arguments_are_rejected_in_one_line(kwargs, message):

@@ -79,6 +79,7 @@ class LocalPoolExecutor(Executor):
     ``threads_per_worker`` caps torch/BLAS threads per worker so N workers do not oversubscribe
     the cores. ``start`` returns once every worker has loaded the evaluator (and run its
     ``prepare``), raising NasforgeError if one cannot, so trial timings exclude start-up.
+    ``trial_timeout`` kills a worker whose trial runs longer (the trial fails with that reason).
     ``sync=True`` returns results only when every task in flight has finished
     (generation-synchronous execution, sorted by trial number, for comparisons and reproducibility).
     """
@@ -92,6 +93,7 @@ class LocalPoolExecutor(Executor):
         start_method: str = "spawn",
         sync: bool = False,
         startup_timeout: float = 300.0,
+        trial_timeout: float | None = None,
     ) -> None:
         _check_positive_int("workers", workers, type(self).__name__)
         _check_positive_int("threads_per_worker", threads_per_worker, type(self).__name__)
@@ -108,6 +110,14 @@ class LocalPoolExecutor(Executor):
                 f"parameter startup_timeout of LocalPoolExecutor must be a positive number of seconds, "
                 f"got {startup_timeout!r}"
             )
+        if trial_timeout is not None and (
+            isinstance(trial_timeout, bool) or not isinstance(trial_timeout, (int, float)) or trial_timeout <= 0
+        ):
+            raise ConfigError(
+                f"parameter trial_timeout of LocalPoolExecutor must be a positive number of seconds "
+                f"or None, got {trial_timeout!r}"
+            )
+        self.trial_timeout = None if trial_timeout is None else float(trial_timeout)
         self.workers = int(workers)
         self.threads_per_worker = int(threads_per_worker)
         self.start_method = start_method
@@ -211,7 +221,11 @@ class LocalPoolExecutor(Executor):
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 break
+            if self.trial_timeout is not None:
+                overdue = min(w.dispatched for w in busy) + self.trial_timeout - time.time()
+                remaining = max(0.0, overdue if remaining is None else min(remaining, overdue))
             self._collect(busy, remaining)
+            self._kill_overdue()
         outcomes, self._ready = self._ready, []
         return sorted(outcomes, key=lambda o: o.number) if self.sync else outcomes
 
@@ -275,14 +289,24 @@ class LocalPoolExecutor(Executor):
         worker.task = None
         self._ready.append(payload)
 
-    def _bury(self, worker: _Worker) -> None:
+    def _kill_overdue(self) -> None:
+        if self.trial_timeout is None:
+            return
+        now = time.time()
+        for worker in list(self._pool):
+            if worker.task is not None and now - worker.dispatched > self.trial_timeout:
+                worker.process.kill()
+                self._bury(worker, f"trial exceeded trial_timeout={self.trial_timeout:g} s; worker killed")
+
+    def _bury(self, worker: _Worker, reason: str | None = None) -> None:
         """The worker died holding a task: fail that task only and start a replacement."""
         worker.process.join(1.0)
         code = worker.process.exitcode
         task, worker.task = worker.task, None
         assert task is not None
-        reason = f"worker process died (exit code {code})"
-        if code is not None and code < 0:
+        if reason is None:
+            reason = f"worker process died (exit code {code})"
+        if code is not None and code < 0 and "exit code" in reason:
             try:
                 reason += f" [{signal.Signals(-code).name}]"
             except ValueError:
