@@ -205,8 +205,9 @@ def test_sync_pool_study_matches_the_serial_study(data_dir):
     # sync mode on its own: a slow and a fast task come back together, sorted by number
     with pool:
         pool.start(ScriptedEvaluator())
-        pool.submit(_task(1, "sleep:0.5"))
+        pool.submit(_task(1, "sleep:1.0"))
         pool.submit(_task(0, "x"))
+        assert pool.wait(timeout=0.2) == []  # the batch is not complete yet
         assert [o.number for o in pool.wait()] == [0, 1]
 
 

@@ -226,6 +226,8 @@ class LocalPoolExecutor(Executor):
                 remaining = max(0.0, overdue if remaining is None else min(remaining, overdue))
             self._collect(busy, remaining)
             self._kill_overdue()
+        if self.sync and (self._queue or any(w.task is not None for w in self._pool)):
+            return []  # timed out: a batch is returned whole or not at all
         outcomes, self._ready = self._ready, []
         return sorted(outcomes, key=lambda o: o.number) if self.sync else outcomes
 

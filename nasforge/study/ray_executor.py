@@ -144,6 +144,8 @@ class RayExecutor(Executor):
         refs = list(self._pending)
         needed = len(refs) if self.sync else 1
         ready, _ = self._ray.wait(refs, num_returns=needed, timeout=timeout)
+        if self.sync and len(ready) < len(refs):
+            return []  # timed out: a batch is returned whole or not at all
         if not self.sync and ready:
             ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=0)
         outcomes = [self._outcome(ref) for ref in ready]
@@ -155,8 +157,10 @@ class RayExecutor(Executor):
             return self._ray.get(ref)
         except self._ray.exceptions.RayError as exc:
             reason = _first_line(exc)
-            if isinstance(exc, self._ray.exceptions.WorkerCrashedError) or "worker died" in reason.lower():
-                reason = f"Ray worker died (after {self.max_retries} retr{'y' if self.max_retries == 1 else 'ies'}): {reason}"
+            lost = isinstance(exc, self._ray.exceptions.WorkerCrashedError)
+            if lost or "worker died" in reason.lower():
+                retries = f"{self.max_retries} retr{'y' if self.max_retries == 1 else 'ies'}"
+                reason = f"Ray worker died (after {retries}): {reason}"
             return Outcome(task.number, None, reason, submitted, time.time())
 
     def shutdown(self) -> None:
