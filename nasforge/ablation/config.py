@@ -52,6 +52,9 @@ def parse_ablation_config(data: Any) -> AblationConfig:
             raise ConfigError(
                 f"unknown ablation config field {where!r}; allowed: {', '.join(AblationConfig.model_fields)}"
             ) from None
+        if err["type"] == "missing":
+            hint = " (model or features)" if where == "kind" else ""
+            raise ConfigError(f"ablation config needs field {where!r}{hint}") from None
         raise ConfigError(f"ablation config field {where!r}: {err['msg']}, got {err.get('input')!r}") from None
 
 
