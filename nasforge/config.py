@@ -43,6 +43,8 @@ class StudyConfig(BaseModel):
     executor: str = "serial"
     workers: int = Field(default=1, ge=1)
     executor_options: dict[str, Any] = Field(default_factory=dict)
+    scheduler: Optional[str] = None
+    scheduler_options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("space")
     @classmethod
@@ -146,7 +148,13 @@ def build_components(config: StudyConfig) -> dict[str, Any]:
         "executor", config.executor, (), {"workers": config.workers, **config.executor_options}
     )
     _check_against_evaluator(config, evaluator, objectives)
+    scheduler = None
+    if config.scheduler is not None:
+        from .study.schedulers import make_scheduler
+
+        scheduler = make_scheduler(config.scheduler, evaluator, **config.scheduler_options)
     return {
+        "scheduler": scheduler,
         "space": space,
         "strategy": strategy,
         "evaluator": evaluator,

@@ -107,3 +107,20 @@ def test_import_nasforge_does_not_import_torch():
     code = "import sys, nasforge, nasforge.study, nasforge.cli.app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_asha_from_the_cli_prunes_at_12_epochs(tmp_path, data_dir, capsys):
+    db = tmp_path / "s.db"
+    assert _search(db, data_dir, "--name", "asha", "--strategy", "random", "--scheduler", "asha",
+                   "--trials", "60") == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["report", "asha", "--storage", str(db), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["PRUNED"] > 0 and report["counts"]["COMPLETE"] > 0
+    store = SQLiteStore(db)
+    trials = store.trials(store.get_study("asha").study_id)
+    assert {t.fidelity for t in trials if t.state.value == "PRUNED"} == {12}
+    assert {t.fidelity for t in trials if t.state.value == "COMPLETE"} == {200}
+    assert main(["search", "--space", "nb201", "--storage", str(db), "--data", str(data_dir),
+                 "--scheduler", "hyperband"]) == 2  # fmt: skip
+    assert "unknown scheduler 'hyperband'" in capsys.readouterr().err

@@ -30,7 +30,7 @@ def parse_assignments(items: list[str] | None) -> dict[str, Any]:
         section, dot, field = key.partition(".")
         value = yaml.safe_load(raw) if raw else None
         if dot:
-            sections = {"space", "strategy", "evaluator", "executor"}
+            sections = {"space", "strategy", "evaluator", "executor", "scheduler"}
             if section not in sections:
                 raise ConfigError(
                     f"option {item!r}: section {section!r} unknown; use one of {sorted(sections)}"

@@ -30,6 +30,7 @@ def search(
     evaluator: Optional[str] = typer.Option(None, help="evaluator: nb201, nb101, trainer"),
     executor: Optional[str] = typer.Option(None, help="serial, local, ray"),
     workers: Optional[int] = typer.Option(None, help="parallel workers"),
+    scheduler: Optional[str] = typer.Option(None, help="early stopping: median, asha"),
     option: Optional[list[str]] = typer.Option(
         None, "--option", "-o", help="component option, e.g. -o strategy.population=20"
     ),
@@ -43,7 +44,7 @@ def search(
         "space": space, "strategy": strategy, "dataset": dataset, "trials": trials,
         "timeout": timeout, "seed": seed, "name": name, "storage": storage, "data": data,
         "fidelity": fidelity, "objectives": objective or None, "evaluator": evaluator,
-        "executor": executor, "workers": workers,
+        "executor": executor, "workers": workers, "scheduler": scheduler,
     }  # fmt: skip
     data_.update({k: v for k, v in flags.items() if v is not None})
     for key, value in parse_assignments(option).items():

@@ -76,6 +76,7 @@ def create_study_from_config(config: StudyConfig | dict[str, Any]) -> Study:
         seed=cfg.seed,
         fidelity=_fidelity(cfg, parts["evaluator"]),
         executor=parts["executor"],
+        scheduler=parts["scheduler"],
         config=stored,
     )
 
@@ -117,6 +118,7 @@ def load_study(
         cfg.seed,
         _fidelity(cfg, parts["evaluator"]),
         parts["executor"],
+        parts["scheduler"],
     )
 
 
