@@ -48,6 +48,7 @@ class RayExecutor(Executor):
         max_retries: int = 1,
         sync: bool = False,
         num_cpus: int | None = None,
+        runtime_env: dict[str, Any] | None = None,
     ) -> None:
         owner = type(self).__name__
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -68,6 +69,11 @@ class RayExecutor(Executor):
             raise ConfigError(f"parameter sync of {owner} must be a bool, got {sync!r}")
         if num_cpus is not None and (isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1):
             raise ConfigError(f"parameter num_cpus of {owner} must be a positive integer, got {num_cpus!r}")
+        if runtime_env is not None and not isinstance(runtime_env, dict):
+            raise ConfigError(
+                f"parameter runtime_env of {owner} must be a mapping (Ray runtime_env), got {runtime_env!r}"
+            )
+        self.runtime_env = runtime_env
         self.workers = workers
         self.address = address
         self.cpus_per_trial = cpus_per_trial
@@ -114,7 +120,10 @@ class RayExecutor(Executor):
 
     def _init(self, ray: Any) -> None:
         if self.address is not None:
-            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+            # on a cluster the code must reach the nodes: runtime_env={"working_dir": ...} or
+            # {"py_modules": [...]}, unless nasforge and the user's modules are installed there
+            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False,
+                     runtime_env=self.runtime_env)
             return
         # Local cluster: just enough CPUs for the requested parallelism, no dashboard, and the
         # driver's import path so evaluators defined in the user's modules import in workers.
@@ -125,7 +134,8 @@ class RayExecutor(Executor):
             include_dashboard=False,
             logging_level=logging.WARNING,
             log_to_driver=False,
-            runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}},
+            runtime_env=self.runtime_env
+            or {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}},
         )
 
     def submit(self, task: Task) -> None:
