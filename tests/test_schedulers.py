@@ -120,7 +120,7 @@ def test_median_rule_over_trainer_epochs_prunes_real_training_runs():
     from nasforge.study import create_study
 
     space = ChainSpace(max_nodes=3, filters=(8,), kernels=(3,))
-    evaluator = TrainerEvaluator(space, dataset="digits", max_train=200, batch_size=50)
+    evaluator = TrainerEvaluator(space, dataset="digits", max_train=150, batch_size=50, latency_repeats=1)
     study = create_study(
         name="median-trainer", space=space, strategy=RandomSearch(space, seed=1), evaluator=evaluator,
         objectives=["valid_accuracy:max"], scheduler=MedianStopping([1, 2], min_trials=1),
