@@ -66,6 +66,8 @@ def test_model_ablation_trains_each_component_over_seeds_and_records_trials(tmp_
     # the same seed gives the same base result (trials are pure functions of their seed)
     again = ablation.run()
     assert again.base.values == report.base.values
+    with pytest.raises(ConfigError, match="a study named 'digits-loco' already exists"):
+        ablation.run(storage=db, name="digits-loco")
 
 
 def test_feature_ablation_on_a_two_worker_pool_drops_the_features():

@@ -76,6 +76,8 @@ class Ablation:
             from ..store.sqlite import SQLiteStore
 
             store = SQLiteStore(storage)
+            if name in store.study_names():
+                raise ConfigError(f"a study named {name!r} already exists in {storage}; choose another name")
             record = store.create_study(name, {"kind": "ablation", **(config or {}),
                                                "evaluator_info": self.evaluator.describe()})
         trials = run_tasks(self.evaluator, self.tasks(), executor or SerialExecutor(), self.objective,
