@@ -7,8 +7,9 @@ normalised min-max over the whole table (accuracy as 1 - normalised, so both are
 reference point is (1.1, 1.1). A query is one table lookup: Optuna's duplicate suggestions count,
 nasforge strategies never repeat an architecture (dedupe by isomorphism identity).
 
-Methods: nasforge NSGA-II, multi-objective Q-NAS (when nasforge.strategies.qnas exists), nasforge
-random search, Optuna NSGAIISampler(population_size=20, seed=seed). Strategies run a plain
+Methods: nasforge NSGA-II (library defaults, and tuned for this budget), multi-objective Q-NAS,
+nasforge random search (no repeats up to ``space.identity``), plain uniform sampling with repeats
+(what Optuna's RandomSampler does), Optuna NSGAIISampler(population_size=20, seed=seed). Strategies run a plain
 ask(1)/tell loop (what a serial study does) so that thousands of runs finish in minutes.
 
     python benchmarks/mo_nb201.py                       # full protocol: 30 seeds, 300 queries
@@ -108,6 +109,12 @@ def run_strategy(factory: Callable, problem: Problem, seed: int, budget: int) ->
     return queried
 
 
+def run_uniform(problem: Problem, seed: int, budget: int) -> list[int]:
+    """Independent uniform draws (repeats allowed), as Optuna's RandomSampler would query."""
+    rng = np.random.default_rng(seed)
+    return [int(i) for i in rng.integers(len(problem.raw), size=budget)]
+
+
 def run_optuna(problem: Problem, seed: int, budget: int) -> list[int]:
     import optuna
 
@@ -136,6 +143,7 @@ def _nsga2(options: dict) -> Callable:
 def methods(names: list[str], nsga2_configs: dict[str, dict]) -> dict[str, Callable]:
     available: dict[str, Callable] = {name: _nsga2(options) for name, options in nsga2_configs.items()}
     available["optuna_nsga2"] = run_optuna
+    available["uniform"] = run_uniform
     try:
         from nasforge.strategies.random import RandomSearch
 
@@ -175,7 +183,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=30, help="seeds 0..N-1 (default 30)")
     parser.add_argument("--budget", type=int, default=300, help="queries per run (default 300)")
-    parser.add_argument("--methods", default="nsga2,qnas,random,optuna_nsga2")
+    parser.add_argument("--methods", default="nsga2,qnas,random,uniform,optuna_nsga2")
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--pairs", default=",".join(PAIRS))
     parser.add_argument("--data", default=None, help="benchmark data folder (default ../shared/data)")
