@@ -99,7 +99,7 @@ def test_a_gpu_request_the_cluster_cannot_meet_fails_at_start(tmp_path):
 
 
 def test_bad_ray_options_are_rejected_before_ray_starts():
-    with pytest.raises(ConfigError, match="parameter gpus_per_trial of RayExecutor must be a number >= 0"):
+    with pytest.raises(ConfigError, match="parameter gpus_per_trial of RayExecutor must be a number >= 0, got -1"):
         RayExecutor(workers=2, gpus_per_trial=-1)
     with pytest.raises(ConfigError, match="parameter address of RayExecutor"):
         RayExecutor(address="")

@@ -101,11 +101,14 @@ def resolve_components(
         members = group_members(model, prefix)
         if not members:
             raise ConfigError(
-                f"group prefix {prefix!r} matches no module; the model's modules are: {', '.join(names)}"
+                f"group prefix {prefix!r} matches no module; the model's modules are: "
+                f"{', '.join(names)}"
             )
         components[f"group:{prefix}"] = members
     if BASE in components:
-        raise ConfigError(f"a component may not be called {BASE!r}: that name is the unablated model")
+        raise ConfigError(
+            f"a component may not be called {BASE!r}: that name is the unablated model"
+        )
     if not components:
         raise ConfigError("nothing to ablate: give modules (a list or 'all') and/or groups")
     unchecked = {k: v for k, v in components.items() if modules != "all" or k.startswith("group:")}

@@ -14,7 +14,8 @@ from .study import Ablation, FeatureAblation, ModelAblation
 
 class AblationConfig(BaseModel):
     """``kind: model`` ablates modules of ``model`` (a factory 'package.module:function');
-    ``kind: features`` ablates input features of a tabular ``dataset`` with ``model`` logistic|mlp."""
+    ``kind: features`` ablates input features of a tabular ``dataset`` with ``model``
+    logistic|mlp."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -50,12 +51,15 @@ def parse_ablation_config(data: Any) -> AblationConfig:
         where = ".".join(str(p) for p in err["loc"]) or "config"
         if err["type"] == "extra_forbidden":
             raise ConfigError(
-                f"unknown ablation config field {where!r}; allowed: {', '.join(AblationConfig.model_fields)}"
+                f"unknown ablation config field {where!r}; "
+                f"allowed: {', '.join(AblationConfig.model_fields)}"
             ) from None
         if err["type"] == "missing":
             hint = " (model or features)" if where == "kind" else ""
             raise ConfigError(f"ablation config needs field {where!r}{hint}") from None
-        raise ConfigError(f"ablation config field {where!r}: {err['msg']}, got {err.get('input')!r}") from None
+        raise ConfigError(
+            f"ablation config field {where!r}: {err['msg']}, got {err.get('input')!r}"
+        ) from None
 
 
 def load_ablation_file(path: str | Path) -> AblationConfig:
@@ -88,7 +92,9 @@ def build_ablation(cfg: AblationConfig) -> Ablation:
             data_dir=cfg.data, factory_options=cfg.factory_options, **common,
         )
     if isinstance(cfg.groups, list) and cfg.groups:
-        raise ConfigError("groups of a feature ablation map a group name to a list of feature names")
+        raise ConfigError(
+            "groups of a feature ablation map a group name to a list of feature names"
+        )
     return FeatureAblation(
         dataset=cfg.dataset or "wine", features=cfg.features, groups=cfg.groups or None,
         model=cfg.model or "logistic", hidden=cfg.hidden, **common,
@@ -97,7 +103,9 @@ def build_ablation(cfg: AblationConfig) -> Ablation:
 
 def build_executor(cfg: AblationConfig):
     if cfg.executor not in EXECUTORS:
-        raise ConfigError(f"unknown executor {cfg.executor!r}; choose one of: {', '.join(sorted(EXECUTORS))}")
+        raise ConfigError(
+            f"unknown executor {cfg.executor!r}; choose one of: {', '.join(sorted(EXECUTORS))}"
+        )
     cls = resolve("executor", cfg.executor)
     if cfg.executor == "serial":
         if cfg.workers != 1 or cfg.executor_options:

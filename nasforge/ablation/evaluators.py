@@ -25,7 +25,9 @@ FEATURE_MODELS = ("logistic", "mlp")
 def _check_training(owner: str, epochs: Any, lr: Any, batch_size: Any) -> None:
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"parameter {name} of {owner} must be a positive integer, got {value!r}")
+            raise ConfigError(
+                f"parameter {name} of {owner} must be a positive integer, got {value!r}"
+            )
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 10:
         raise ConfigError(f"parameter lr of {owner} must be a number in (0, 10), got {lr!r}")
 
@@ -144,7 +146,8 @@ def feature_names(dataset: str) -> list[str]:
 def check_tabular_dataset(dataset: str) -> None:
     if dataset not in TABULAR_DATASETS:
         raise ConfigError(
-            f"parameter dataset of a feature ablation must be one of {TABULAR_DATASETS}, got {dataset!r}"
+            f"parameter dataset of a feature ablation must be one of {TABULAR_DATASETS}, "
+            f"got {dataset!r}"
         )
 
 
@@ -171,9 +174,13 @@ class FeatureAblationEvaluator(Evaluator):
         owner = type(self).__name__
         check_tabular_dataset(dataset)
         if model not in FEATURE_MODELS:
-            raise ConfigError(f"parameter model of {owner} must be one of {FEATURE_MODELS}, got {model!r}")
+            raise ConfigError(
+                f"parameter model of {owner} must be one of {FEATURE_MODELS}, got {model!r}"
+            )
         if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-            raise ConfigError(f"parameter hidden of {owner} must be a positive integer, got {hidden!r}")
+            raise ConfigError(
+                f"parameter hidden of {owner} must be a positive integer, got {hidden!r}"
+            )
         _check_training(owner, epochs, lr, batch_size)
         self.components = {k: list(v) for k, v in components.items()}
         self.dataset = dataset
@@ -202,11 +209,15 @@ class FeatureAblationEvaluator(Evaluator):
         if self.model == "logistic":
             model = nn.Linear(width, classes)
         else:
-            model = nn.Sequential(nn.Linear(width, self.hidden), nn.ReLU(), nn.Linear(self.hidden, classes))
+            model = nn.Sequential(
+                nn.Linear(width, self.hidden), nn.ReLU(), nn.Linear(self.hidden, classes)
+            )
         x_train, y_train = table["train"]
         splits = {s: (table[s][0][:, keep], table[s][1]) for s in ("valid", "test")}
-        return fit_classifier(model, x_train[:, keep], y_train, splits, epochs=fidelity or self.epochs,
-                              lr=self.lr, batch_size=self.batch_size, seed=seed)
+        return fit_classifier(
+            model, x_train[:, keep], y_train, splits, epochs=fidelity or self.epochs, lr=self.lr,
+            batch_size=self.batch_size, seed=seed,
+        )
 
     def describe(self) -> dict[str, Any]:
         return {"evaluator": self.name, "dataset": self.dataset, "model": self.model,

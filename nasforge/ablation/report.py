@@ -1,4 +1,4 @@
-"""The ablation table: component, metric mean ± std over seeds, change vs base, sorted by impact."""
+"""The ablation table: component, metric mean ± std over seeds, change vs base, by impact."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ class ComponentResult:
     @property
     def std(self) -> float:
         """Sample standard deviation over seeds (0 for a single seed)."""
-        return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else (0.0 if self.values else math.nan)
+        if len(self.values) > 1:
+            return float(np.std(self.values, ddof=1))
+        return 0.0 if self.values else math.nan
 
     def to_dict(self) -> dict[str, Any]:
         return {"component": self.component, "removed": self.removed, "values": self.values,
@@ -65,7 +67,9 @@ class AblationReport:
         for row in results.values():
             row.delta = row.mean - base.mean
         # impact: how much worse the objective gets without the component (NaN rows last)
-        ordered = sorted(results.values(), key=lambda r: (math.isnan(r.delta), objective.sign * r.delta))
+        ordered = sorted(
+            results.values(), key=lambda r: (math.isnan(r.delta), objective.sign * r.delta)
+        )
         return cls(objective, base, ordered, list(seeds), dict(info or {}))
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,7 +78,7 @@ class AblationReport:
                 "components": [r.to_dict() for r in self.rows], "info": self.info}
 
     def table_rows(self) -> list[tuple[str, str, str, str]]:
-        """(component, 'mean ± std', change vs base, removed modules/features) as display strings."""
+        """(component, 'mean ± std', change vs base, removed modules/features) for display."""
         out = [(BASE, _pm(self.base), "", "")]
         for row in self.rows:
             change = "failed" if math.isnan(row.delta) else f"{row.delta:+.4f}"

@@ -1,8 +1,8 @@
 """Leave-one-component-out studies: one base trial plus one per component, each over seeds.
 
-Trials are ordinary tasks for the executors (serial, local pool, Ray) and, when ``storage`` is given,
-ordinary trials in the SQLite store (architecture = component name, seed = ablation seed), so the
-same seed is used for the base and for every component: differences are paired, not seed noise.
+Trials are ordinary tasks for the executors (serial, local pool, Ray) and, when ``storage`` is
+given, ordinary trials in the SQLite store (architecture = component name, seed = ablation seed).
+The base and every component see the same seeds, so differences are paired, not seed noise.
 """
 
 from __future__ import annotations
@@ -35,7 +35,10 @@ def _check_seeds(seeds: Any) -> list[int]:
         or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in values)
         or len(set(values)) != len(values)
     ):
-        raise ConfigError(f"parameter seeds must be a non-empty list of distinct non-negative integers, got {seeds!r}")
+        raise ConfigError(
+            "parameter seeds must be a non-empty list of distinct non-negative integers, "
+            f"got {seeds!r}"
+        )
     return values
 
 
@@ -53,7 +56,9 @@ class Ablation:
     def _check_metric(self) -> None:
         known = list(self.evaluator.metrics())
         if self.objective.name not in known:
-            raise ConfigError(f"parameter metric must be one of {known}, got {self.objective.name!r}")
+            raise ConfigError(
+                f"parameter metric must be one of {known}, got {self.objective.name!r}"
+            )
 
     def tasks(self) -> list[Task]:
         """Base first, then components, each over all seeds (trial numbers in that order)."""
@@ -77,11 +82,14 @@ class Ablation:
 
             store = SQLiteStore(storage)
             if name in store.study_names():
-                raise ConfigError(f"a study named {name!r} already exists in {storage}; choose another name")
+                raise ConfigError(
+                    f"a study named {name!r} already exists in {storage}; choose another name"
+                )
             record = store.create_study(name, {"kind": "ablation", **(config or {}),
                                                "evaluator_info": self.evaluator.describe()})
-        trials = run_tasks(self.evaluator, self.tasks(), executor or SerialExecutor(), self.objective,
-                           store, None if record is None else record.study_id, on_trial)
+        study_id = None if record is None else record.study_id
+        trials = run_tasks(self.evaluator, self.tasks(), executor or SerialExecutor(),
+                           self.objective, store, study_id, on_trial)
         info = {"evaluator": self.evaluator.describe(), "skipped": self.skipped,
                 "storage": None if storage is None else str(storage), "study": name}
         return AblationReport.from_trials(trials, self.components, self.objective, self.seeds, info)
@@ -105,7 +113,8 @@ def run_tasks(
         while pending or inflight:
             while pending and len(inflight) < executor.capacity:
                 task = pending.popleft()
-                trial = Trial(task.number, task.arch.string, task.seed, task.fidelity, started=time.time())
+                trial = Trial(task.number, task.arch.string, task.seed, task.fidelity,
+                              started=time.time())
                 if store is not None:
                     store.start_trials(study_id, [trial], {})
                 inflight[task.number] = trial
@@ -127,7 +136,8 @@ def _finish(trial: Trial, outcome: Outcome, objective: Objective) -> Trial:
     if outcome.metrics is None:
         trial.state, trial.error = TrialState.FAILED, outcome.error or "unknown error"
     elif objective.name not in outcome.metrics:
-        trial.state, trial.error = TrialState.FAILED, f"evaluator returned no metric {objective.name!r}"
+        trial.state = TrialState.FAILED
+        trial.error = f"evaluator returned no metric {objective.name!r}"
         trial.metrics = dict(outcome.metrics)
     else:
         trial.state, trial.metrics = TrialState.COMPLETE, dict(outcome.metrics)
@@ -161,7 +171,9 @@ class ModelAblation(Ablation):
     ) -> None:
         super().__init__(seeds, metric)
         if isinstance(modules, str) and modules != "all":
-            raise ConfigError(f"parameter modules must be a list of module names or 'all', got {modules!r}")
+            raise ConfigError(
+                f"parameter modules must be a list of module names or 'all', got {modules!r}"
+            )
         if isinstance(groups, str):
             raise ConfigError(f"parameter groups must be a list of name prefixes, got {groups!r}")
         evaluator = ModelAblationEvaluator(
@@ -176,7 +188,10 @@ class ModelAblation(Ablation):
 
         built = evaluator.build(seed=0)
         if not isinstance(built, torch.nn.Module):
-            raise ConfigError(f"model factory {model!r} must return a torch.nn.Module, got {type(built).__name__}")
+            raise ConfigError(
+                f"model factory {model!r} must return a torch.nn.Module, "
+                f"got {type(built).__name__}"
+            )
         sample = torch.as_tensor(evaluator.load_data().x_train[:4])
         self.components, self.skipped = resolve_components(built, modules, list(groups), sample)
         evaluator.components = self.components
@@ -208,7 +223,9 @@ class FeatureAblation(Ablation):
         if features == "all":
             chosen = list(known)
         elif isinstance(features, str) or not isinstance(features, (list, tuple)):
-            raise ConfigError(f"parameter features must be a list of feature names or 'all', got {features!r}")
+            raise ConfigError(
+                f"parameter features must be a list of feature names or 'all', got {features!r}"
+            )
         else:
             chosen = list(features)
         components = {f: [f] for f in chosen}
@@ -217,8 +234,8 @@ class FeatureAblation(Ablation):
         unknown = sorted({f for m in components.values() for f in m} - set(known))
         if unknown:
             raise ConfigError(
-                f"dataset {dataset!r} has no feature(s) {', '.join(map(repr, unknown))}; its features "
-                f"are: {', '.join(known)}"
+                f"dataset {dataset!r} has no feature(s) {', '.join(map(repr, unknown))}; "
+                f"its features are: {', '.join(known)}"
             )
         if not components:
             raise ConfigError("nothing to ablate: give features (a list or 'all') and/or groups")

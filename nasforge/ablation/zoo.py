@@ -1,4 +1,4 @@
-"""Small reference models to ablate, importable as 'nasforge.ablation.zoo:<function>' (torch only)."""
+"""Small reference models to ablate, as 'nasforge.ablation.zoo:<function>' (torch only)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import typer
 
 
 def ablate(
-    config: Path = typer.Option(..., "--config", "-c", help="ablation YAML (kind: model | features)"),
+    config: Path = typer.Option(..., "--config", "-c", help="ablation YAML (kind: model|features)"),
     executor: Optional[str] = typer.Option(None, help="serial, local, ray (overrides the config)"),
     workers: Optional[int] = typer.Option(None, help="parallel workers (overrides the config)"),
     seeds: Optional[int] = typer.Option(None, help="use seeds 0..N-1 instead of the config's"),
@@ -21,7 +21,7 @@ def ablate(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the report as JSON"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
-    """Run an ablation study (one base trial + one per component, over seeds) and print the table."""
+    """Run an ablation study (a base trial + one per component, over seeds); print the table."""
     from ..ablation.config import build_ablation, build_executor, load_ablation_file
 
     cfg = load_ablation_file(config)
@@ -55,7 +55,8 @@ def _print_table(report, cfg) -> None:
 
     table = Table(title=f"ablation {cfg.name!r}: {cfg.kind}, seeds {report.seeds}, "
                         f"{report.objective} (sorted by impact)")
-    for column in ("component", f"{report.objective.name} mean ± std", "change vs base", "removed"):
+    metric = f"{report.objective.name} mean ± std"
+    for column in ("component", metric, "change vs base", "removed"):
         table.add_column(column)
     for row in report.table_rows():
         table.add_row(*row)

@@ -95,28 +95,18 @@ class LocalPoolExecutor(Executor):
         startup_timeout: float = 300.0,
         trial_timeout: float | None = None,
     ) -> None:
-        _check_positive_int("workers", workers, type(self).__name__)
-        _check_positive_int("threads_per_worker", threads_per_worker, type(self).__name__)
+        owner = type(self).__name__
+        check_int(owner, "workers", workers, low=1)
+        check_int(owner, "threads_per_worker", threads_per_worker, low=1)
         if start_method not in START_METHODS:
             raise ConfigError(
-                f"parameter start_method of LocalPoolExecutor must be one of {START_METHODS}, "
+                f"parameter start_method of {owner} must be one of {START_METHODS}, "
                 f"got {start_method!r}"
             )
-        if not isinstance(sync, bool):
-            raise ConfigError(f"parameter sync of LocalPoolExecutor must be a bool, got {sync!r}")
-        if isinstance(startup_timeout, bool) or not isinstance(startup_timeout, (int, float)) \
-                or startup_timeout <= 0:
-            raise ConfigError(
-                f"parameter startup_timeout of LocalPoolExecutor must be a positive number of seconds, "
-                f"got {startup_timeout!r}"
-            )
-        if trial_timeout is not None and (
-            isinstance(trial_timeout, bool) or not isinstance(trial_timeout, (int, float)) or trial_timeout <= 0
-        ):
-            raise ConfigError(
-                f"parameter trial_timeout of LocalPoolExecutor must be a positive number of seconds "
-                f"or None, got {trial_timeout!r}"
-            )
+        check_bool(owner, "sync", sync)
+        check_number(owner, "startup_timeout", startup_timeout, positive=True)
+        if trial_timeout is not None:
+            check_number(owner, "trial_timeout", trial_timeout, positive=True)
         self.trial_timeout = None if trial_timeout is None else float(trial_timeout)
         self.workers = int(workers)
         self.threads_per_worker = int(threads_per_worker)
@@ -158,7 +148,8 @@ class LocalPoolExecutor(Executor):
         """
         for worker in self._pool:
             while True:
-                ready = wait_ready([worker.conn, worker.process.sentinel], timeout=self.startup_timeout)
+                handles = [worker.conn, worker.process.sentinel]
+                ready = wait_ready(handles, timeout=self.startup_timeout)
                 if not ready:
                     self.shutdown()
                     raise NasforgeError(
@@ -170,7 +161,8 @@ class LocalPoolExecutor(Executor):
                     except (EOFError, OSError):
                         kind, payload = "init_error", "the worker exited while starting"
                 else:
-                    kind, payload = "init_error", f"worker process died (exit code {worker.process.exitcode})"
+                    code = worker.process.exitcode
+                    kind, payload = "init_error", f"worker process died (exit code {code})"
                 if kind == "ready":
                     break
                 self.shutdown()
@@ -298,7 +290,8 @@ class LocalPoolExecutor(Executor):
         for worker in list(self._pool):
             if worker.task is not None and now - worker.dispatched > self.trial_timeout:
                 worker.process.kill()
-                self._bury(worker, f"trial exceeded trial_timeout={self.trial_timeout:g} s; worker killed")
+                reason = f"trial exceeded trial_timeout={self.trial_timeout:g} s; worker killed"
+                self._bury(worker, reason)
 
     def _bury(self, worker: _Worker, reason: str | None = None) -> None:
         """The worker died holding a task: fail that task only and start a replacement."""
@@ -325,12 +318,28 @@ class LocalPoolExecutor(Executor):
         now = time.time()
         for worker in self._pool:
             if worker.task is not None:
-                self._ready.append(Outcome(worker.task.number, None, reason, worker.dispatched, now))
-                worker.task = None
+                task, worker.task = worker.task, None
+                self._ready.append(Outcome(task.number, None, reason, worker.dispatched, now))
         while self._queue:
             self._ready.append(Outcome(self._queue.popleft().number, None, reason, now, now))
 
 
-def _check_positive_int(name: str, value: object, owner: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"parameter {name} of {owner} must be a positive integer, got {value!r}")
+# --- argument checks shared by the executors (one-line ConfigErrors) ----------------------------
+
+
+def check_int(owner: str, name: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        what = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise ConfigError(f"parameter {name} of {owner} must be {what}, got {value!r}")
+
+
+def check_number(owner: str, name: str, value: object, positive: bool = False) -> None:
+    bad = isinstance(value, bool) or not isinstance(value, (int, float))
+    if bad or value < 0 or (positive and value == 0):  # type: ignore[operator]
+        what = "a positive number" if positive else "a number >= 0"
+        raise ConfigError(f"parameter {name} of {owner} must be {what}, got {value!r}")
+
+
+def check_bool(owner: str, name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"parameter {name} of {owner} must be true or false, got {value!r}")

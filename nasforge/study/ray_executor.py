@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import ConfigError, require
 from ..evaluators.base import Evaluator
 from .executors import Executor, Outcome, Task, run_task
+from .pool import check_bool, check_int, check_number
 
 
 def _evaluate(evaluator: Evaluator, task: Task) -> Outcome:
@@ -51,27 +52,22 @@ class RayExecutor(Executor):
         runtime_env: dict[str, Any] | None = None,
     ) -> None:
         owner = type(self).__name__
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ConfigError(f"parameter workers of {owner} must be a positive integer, got {workers!r}")
+        check_int(owner, "workers", workers, low=1)
         if address is not None and (not isinstance(address, str) or not address.strip()):
             raise ConfigError(
                 f"parameter address of {owner} must be a cluster address such as 'auto' or "
                 f"'ray://host:10001', got {address!r}"
             )
-        for name, value, low in (("cpus_per_trial", cpus_per_trial, 0), ("gpus_per_trial", gpus_per_trial, 0)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-                raise ConfigError(f"parameter {name} of {owner} must be a number >= {low}, got {value!r}")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigError(
-                f"parameter max_retries of {owner} must be an integer >= 0, got {max_retries!r}"
-            )
-        if not isinstance(sync, bool):
-            raise ConfigError(f"parameter sync of {owner} must be a bool, got {sync!r}")
-        if num_cpus is not None and (isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1):
-            raise ConfigError(f"parameter num_cpus of {owner} must be a positive integer, got {num_cpus!r}")
+        check_number(owner, "cpus_per_trial", cpus_per_trial)
+        check_number(owner, "gpus_per_trial", gpus_per_trial)
+        check_int(owner, "max_retries", max_retries, low=0)
+        check_bool(owner, "sync", sync)
+        if num_cpus is not None:
+            check_int(owner, "num_cpus", num_cpus, low=1)
         if runtime_env is not None and not isinstance(runtime_env, dict):
             raise ConfigError(
-                f"parameter runtime_env of {owner} must be a mapping (Ray runtime_env), got {runtime_env!r}"
+                f"parameter runtime_env of {owner} must be a mapping (a Ray runtime_env), "
+                f"got {runtime_env!r}"
             )
         self.runtime_env = runtime_env
         self.workers = workers

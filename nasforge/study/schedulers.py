@@ -55,7 +55,7 @@ class Scheduler(ABC):
         values = list(fidelities) if isinstance(fidelities, (list, tuple)) else None
         if (
             not values
-            or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in values)
+            or any(not _is_positive_int(f) for f in values)
             or any(b <= a for a, b in zip(values, values[1:]))
         ):
             raise ConfigError(
@@ -73,7 +73,8 @@ class Scheduler(ABC):
         """Record ``score`` (larger is better) of trial ``number`` at ``fidelity``; decide."""
         if fidelity not in self.recorded:
             raise ConfigError(
-                f"fidelity {fidelity!r} is not a rung of {type(self).__name__}; rungs: {self.fidelities}"
+                f"fidelity {fidelity!r} is not a rung of {type(self).__name__}; "
+                f"rungs: {self.fidelities}"
             )
         score = float(score)
         if not math.isfinite(score):
@@ -93,7 +94,8 @@ class Scheduler(ABC):
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable record of the scores seen (keys become strings in JSON)."""
-        return {"recorded": {str(f): {str(n): s for n, s in r.items()} for f, r in self.recorded.items()}}
+        recorded = self.recorded.items()
+        return {"recorded": {str(f): {str(n): s for n, s in rung.items()} for f, rung in recorded}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.recorded = {f: {} for f in self.fidelities}
@@ -115,9 +117,10 @@ class MedianStopping(Scheduler):
 
     def __init__(self, fidelities: Sequence[int], min_trials: int = 3) -> None:
         super().__init__(fidelities)
-        if isinstance(min_trials, bool) or not isinstance(min_trials, int) or min_trials < 1:
+        if not _is_positive_int(min_trials):
             raise ConfigError(
-                f"parameter min_trials of MedianStopping must be a positive integer, got {min_trials!r}"
+                "parameter min_trials of MedianStopping must be a positive integer, "
+                f"got {min_trials!r}"
             )
         self.min_trials = min_trials
 
@@ -161,7 +164,7 @@ class ASHA(Scheduler):
 def geometric_rungs(min_fidelity: int | None, max_fidelity: int | None, eta: int) -> list[int]:
     """``min * eta**k`` below ``max``, then ``max`` itself: 1, 3, 9, 27 for (1, 27, 3)."""
     for name, value in (("min_fidelity", min_fidelity), ("max_fidelity", max_fidelity)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if not _is_positive_int(value):
             raise ConfigError(f"parameter {name} of ASHA must be a positive integer, got {value!r}")
     assert min_fidelity is not None and max_fidelity is not None
     if max_fidelity <= min_fidelity:
@@ -190,11 +193,15 @@ def make_scheduler(name: str, evaluator: Any = None, **options: Any) -> Schedule
         rungs = evaluator.fidelities() if evaluator is not None else None
         if not rungs or len(rungs) < 2:
             raise ConfigError(
-                f"scheduler {name!r} needs rungs: give scheduler option fidelities (e.g. [1, 3, 9]) "
-                "or, for asha, min_fidelity and max_fidelity"
+                f"scheduler {name!r} needs rungs: give scheduler option fidelities "
+                "(e.g. [1, 3, 9]) or, for asha, min_fidelity and max_fidelity"
             )
         options["fidelities"] = sorted(int(f) for f in rungs)
     try:
         return SCHEDULERS[name](**options)
     except TypeError as exc:
         raise ConfigError(f"scheduler {name!r}: {exc}") from None
+
+
+def _is_positive_int(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
