@@ -7,7 +7,7 @@ mean +- std over seeds. ``cifar10`` searches on ``cifar10-valid/200/valid`` and 
 ``cifar100`` and ``ImageNet16-120`` use their own valid / test columns. A query is one
 ``evaluate`` call on the tabular evaluator; duplicates count (strategies that avoid them gain).
 
-Every method runs a plain ``ask(1)`` / ``tell`` loop against the evaluator, no store, the same seeds:
+Every method runs a plain ``ask(1)`` / ``tell`` loop against the evaluator (no store), same seeds:
 - ``qnas``: Q-NAS with the tuned ``small_budget`` preset,
 - ``qnas_paper``: Q-NAS with the published settings,
 - ``random``, ``evolution`` (regularized evolution), ``local_search``: the registry's strategies
@@ -16,7 +16,7 @@ Every method runs a plain ``ask(1)`` / ``tell`` loop against the evaluator, no s
     python benchmarks/qnas_nb201.py                      # full: 50 seeds, 3 datasets
     python benchmarks/qnas_nb201.py --seeds 5 --datasets cifar10 --methods qnas,random   # quick
     python benchmarks/qnas_nb201.py --seeds 40 --seed-start 1000 --datasets cifar100 \\
-        --report valid_accuracy --methods qnas --qnas-options '{"population": 4}' --no-save  # tuning
+        --report valid_accuracy --methods qnas --qnas-options '{"population": 4}' --no-save
 
 The ``small_budget`` preset was tuned with such runs: seeds 1000-1039 (disjoint from the reported
 seeds 0-49), scored by the best *validation* accuracy found (the searched metric, not the reported
@@ -57,7 +57,9 @@ def make_strategy(method: str, space: NB201Space, seed: int, qnas_options: dict)
     return resolve("strategy", method)(space, seed=seed, objectives=objectives)
 
 
-def run_one(strategy, evaluator, budget: int, checkpoints, report: str = "test_accuracy") -> dict[int, float]:
+def run_one(
+    strategy, evaluator, budget: int, checkpoints, report: str = "test_accuracy"
+) -> dict[int, float]:
     """``report`` (test accuracy) of the best-by-validation architecture after each checkpoint."""
     best_valid, best_test = -np.inf, np.nan
     out: dict[int, float] = {}
@@ -88,8 +90,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)))
     parser.add_argument("--qnas-options", default="{}", help="JSON overrides for the qnas method")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--report", default="test_accuracy", choices=("test_accuracy", "valid_accuracy"),
-                        help="metric reported for the best-by-validation architecture (tuning uses valid)")
+    parser.add_argument(
+        "--report",
+        default="test_accuracy",
+        choices=("test_accuracy", "valid_accuracy"),
+        help="metric reported for the best-by-validation architecture (tuning uses valid)",
+    )
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
 
@@ -112,13 +118,12 @@ def main(argv=None) -> dict:
                 skipped[method] = str(exc)
                 continue
             t0 = time.time()
-            runs = np.array(
-                [
-                    [run_one(make_strategy(method, space, s, qnas_options), evaluator, budgets[-1], budgets, args.report)[b]
-                     for b in budgets]
-                    for s in seeds
-                ]
-            )
+            rows = []
+            for s in seeds:
+                strategy = make_strategy(method, space, s, qnas_options)
+                curve = run_one(strategy, evaluator, budgets[-1], budgets, args.report)
+                rows.append([curve[b] for b in budgets])
+            runs = np.array(rows)
             results[dataset][method] = {
                 str(b): {"mean": float(runs[:, i].mean()), "std": float(runs[:, i].std())}
                 for i, b in enumerate(budgets)
@@ -131,7 +136,9 @@ def main(argv=None) -> dict:
     print(header)
     for dataset, methods in results.items():
         for method, row in methods.items():
-            cells = "".join(f"{row[str(b)]['mean']:>9.2f} +- {row[str(b)]['std']:<4.2f}" for b in budgets)
+            cells = "".join(
+                f"{row[str(b)]['mean']:>9.2f} +- {row[str(b)]['std']:<4.2f}" for b in budgets
+            )
             print(f"{dataset:<15} {method:<13}{cells}")
         if dataset in TARGET_150:
             print(f"{'':<15} {'(RE target)':<13}{'':>32}{TARGET_150[dataset]:>9.2f} @150")
@@ -140,7 +147,8 @@ def main(argv=None) -> dict:
     report = {
         "benchmark": "qnas_nb201",
         "data_file": ACCURACY_FILE,
-        "search_metric": "valid_accuracy (200 epochs); cifar10 = cifar10-valid valid, cifar10/200/test",
+        "search_metric": "valid_accuracy (200 epochs); "
+        "cifar10 = search cifar10-valid/200/valid, report cifar10/200/test",
         "report_metric": f"{args.report} of best-by-validation",
         "seeds": [seeds[0], seeds[-1]],
         "budgets": list(budgets),

@@ -13,7 +13,12 @@ from nasforge.errors import ArchitectureError, ConfigError
 from nasforge.objectives import Objective
 from nasforge.spaces.base import SearchSpace
 from nasforge.strategies.qnas import PAPER, SMALL_BUDGET, QNAS
-from nasforge.strategies.qnas_quantum import QuantumPopulation, from_unit_value, initial_probabilities, to_unit
+from nasforge.strategies.qnas_quantum import (
+    QuantumPopulation,
+    from_unit_value,
+    initial_probabilities,
+    to_unit,
+)
 
 FUNCTIONS = ("conv_3_32", "res_32", "res_proj_32", "max_pool", "avg_pool", "no_op")
 
@@ -118,7 +123,8 @@ def test_space_hook_overrides_derived_groups_and_is_checked():
 
 
 def test_nb201_like_names_fall_back_to_uniform():
-    gene = Categorical("1<-0", ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"))
+    ops = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+    gene = Categorical("1<-0", ops)
     assert initial_probabilities(ToyChain(), gene) == pytest.approx([0.2] * 5)
 
 
@@ -154,7 +160,7 @@ def test_pulses_follow_the_best_and_shrink_to_the_spread():
     assert pop.upper[0] == pytest.approx([0.35, 0.65])
 
 
-# --- the strategy ----------------------------------------------------------------------------------
+# --- the strategy ----------------------------------------------------------------------------
 
 
 def test_generation_is_population_times_repetition_and_waits_for_all_results():

@@ -17,7 +17,7 @@ from conftest import needs_data
 
 
 def chain_score(space: ChainSpace):
-    """A deterministic stand-in for training: rewards conv/res layers and a sensible learning rate."""
+    """A deterministic stand-in for training: rewards conv/res layers and a sensible lr."""
 
     def evaluate(arch):
         layers = space.layers(arch)
@@ -34,7 +34,9 @@ def chain_score(space: ChainSpace):
 def test_conformance_on_the_chain_space_with_penalty(preset):
     space = ChainSpace(max_nodes=5)
     check_strategy(
-        lambda seed: QNAS(space, seed=seed, preset=preset, reduction_limit=1, population=2, repetition=3),
+        lambda seed: QNAS(
+            space, seed=seed, preset=preset, reduction_limit=1, population=2, repetition=3
+        ),
         space,
         chain_score(space),
         steps=30,

@@ -123,7 +123,9 @@ class QNAS(Strategy):
     ) -> None:
         super().__init__(space, seed=seed, objectives=objectives)
         if preset not in PRESETS:
-            raise ConfigError(f"parameter preset of QNAS must be one of {sorted(PRESETS)}, got {preset!r}")
+            raise ConfigError(
+                f"parameter preset of QNAS must be one of {sorted(PRESETS)}, got {preset!r}"
+            )
         given = {
             "population": population,
             "repetition": repetition,
@@ -204,9 +206,8 @@ class QNAS(Strategy):
             )
         if self.batch is None:
             return
-        slot = next(
-            (s for s in self.batch if s["status"] == "asked" and s["arch"].string == arch.string), None
-        )
+        waiting = (s for s in self.batch if s["status"] == "asked")
+        slot = next((s for s in waiting if s["arch"].string == arch.string), None)
         if slot is None:
             return
         slot["status"] = "done"
@@ -222,7 +223,9 @@ class QNAS(Strategy):
         for i in range(self.population * self.repetition):
             chromosome, arch = self._new_individual(i % self.population, i)
             self._seen.setdefault(arch.string, None)
-            batch.append({"arch": arch, "chromosome": chromosome, "status": "queued", "objectives": None})
+            batch.append(
+                {"arch": arch, "chromosome": chromosome, "status": "queued", "objectives": None}
+            )
         self.batch = batch
 
     def _new_individual(self, q: int, slot: int) -> tuple[list, Architecture]:
@@ -256,7 +259,9 @@ class QNAS(Strategy):
                 chromosome[i] = new + (float(old[i]) - new) * self.intensity
         return chromosome
 
-    def _objectives_of(self, arch: Architecture, values: Sequence[float] | None) -> list[float] | None:
+    def _objectives_of(
+        self, arch: Architecture, values: Sequence[float] | None
+    ) -> list[float] | None:
         """Objective values as "larger is better", the reduction penalty on the first one."""
         if values is None:
             return None
@@ -332,7 +337,9 @@ class QNAS(Strategy):
         ranks, _ = self._rank_and_crowding(union, rank_and_crowding)
         old_points = {tuple(m["objectives"]) for m in union[:n_old] if m["objectives"] is not None}
         return any(
-            ranks[j] == 0 and union[j]["objectives"] is not None and tuple(union[j]["objectives"]) not in old_points
+            ranks[j] == 0
+            and union[j]["objectives"] is not None
+            and tuple(union[j]["objectives"]) not in old_points
             for j in range(n_old, len(union))
         )
 
@@ -361,7 +368,8 @@ class QNAS(Strategy):
         for key in ("population", "repetition"):
             if saved[key] != self.settings[key]:
                 raise ConfigError(
-                    f"Q-NAS state was saved with {key}={saved[key]}, this strategy has {self.settings[key]}"
+                    f"Q-NAS state was saved with {key}={saved[key]}, "
+                    f"this strategy has {self.settings[key]}"
                 )
         super().load_state_dict(state)
         self.quantum.load_state_dict(state["quantum"])
@@ -396,7 +404,7 @@ def _member_state(m: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- validation ------------------------------------------------------------------------------------
+# --- validation ----------------------------------------------------------------------------
 
 
 def _validate(s: dict[str, Any], space: SearchSpace) -> None:
@@ -407,7 +415,8 @@ def _validate(s: dict[str, Any], space: SearchSpace) -> None:
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
     def is_real(v: Any) -> bool:
-        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+        number = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        return number and math.isfinite(v)
 
     for name in ("population", "repetition", "update_quantum_gen"):
         if not is_int(s[name]) or s[name] < 1:
@@ -435,4 +444,6 @@ def _validate(s: dict[str, Any], space: SearchSpace) -> None:
     if not isinstance(s["avoid_duplicates"], (bool, np.bool_)):
         raise bad("avoid_duplicates", "true or false")
     if not list(space.genes()):
-        raise ConfigError(f"QNAS needs a space that describes its genes; space {space.name!r} has none")
+        raise ConfigError(
+            f"QNAS needs a space that describes its genes; space {space.name!r} has none"
+        )

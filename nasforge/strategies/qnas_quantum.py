@@ -81,8 +81,8 @@ def _groups_from_space(space: SearchSpace, gene: Categorical) -> dict[str, list[
     listed = [c for members in groups.values() for c in members]
     if sorted(map(str, listed)) != sorted(map(str, gene.choices)):
         raise ConfigError(
-            f"space {space.name!r}: gene_groups({gene.name!r}) must list every choice exactly once, "
-            f"got {listed} for choices {list(gene.choices)}"
+            f"space {space.name!r}: gene_groups({gene.name!r}) must list every choice exactly "
+            f"once, got {listed} for choices {list(gene.choices)}"
         )
     return groups
 
@@ -123,7 +123,8 @@ class QuantumPopulation:
         self.categorical = [i for i, g in enumerate(self.genes) if isinstance(g, Categorical)]
         self.numeric = [i for i, g in enumerate(self.genes) if isinstance(g, (Integer, Float))]
         self.probs = [
-            np.tile(initial_probabilities(space, self.genes[i]), (size, 1)) for i in self.categorical
+            np.tile(initial_probabilities(space, self.genes[i]), (size, 1))
+            for i in self.categorical
         ]
         self.lower = np.zeros((size, len(self.numeric)))
         self.upper = np.ones((size, len(self.numeric)))
@@ -147,13 +148,15 @@ class QuantumPopulation:
         """Gene values the space understands."""
         out: list[GeneValue] = []
         for gene, value in zip(self.genes, chromosome):
-            out.append(int(value) if isinstance(gene, Categorical) else from_unit_value(gene, value))
+            categorical = isinstance(gene, Categorical)
+            out.append(int(value) if categorical else from_unit_value(gene, value))
         return out
 
     def encode(self, values: Sequence[GeneValue]) -> list[float | int]:
         """Chromosome of gene values (used when a fallback sample replaces an observation)."""
         return [
-            int(v) if isinstance(g, Categorical) else to_unit(g, v) for g, v in zip(self.genes, values)
+            int(v) if isinstance(g, Categorical) else to_unit(g, v)
+            for g, v in zip(self.genes, values)
         ]
 
     # --- update --------------------------------------------------------------------------------
@@ -182,7 +185,9 @@ class QuantumPopulation:
         for q in range(min(self.size, len(chosen))):
             for k, i in enumerate(self.categorical):
                 if mask[q, i]:
-                    self.probs[k][q] = _reinforce(self.probs[k][q], int(chosen[q][i]), intensity * step, cap)
+                    self.probs[k][q] = _reinforce(
+                        self.probs[k][q], int(chosen[q][i]), intensity * step, cap
+                    )
         if self.numeric:
             population = np.asarray([[float(c[i]) for i in self.numeric] for c in ranked])
             spread = population.max(axis=0) - population.min(axis=0)
@@ -205,7 +210,8 @@ class QuantumPopulation:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         probs = [np.asarray(p, dtype=float) for p in state["probs"]]
-        if len(probs) != len(self.probs) or any(a.shape != b.shape for a, b in zip(probs, self.probs)):
+        shapes = [p.shape for p in probs]
+        if shapes != [p.shape for p in self.probs]:
             raise ConfigError("Q-NAS state does not match this space's genes or population size")
         self.probs = probs
         self.lower = np.asarray(state["lower"], dtype=float).reshape(self.lower.shape)
