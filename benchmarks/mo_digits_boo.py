@@ -48,7 +48,8 @@ def run(strategy_name: str, trials: int, epochs: int, seed: int) -> list:
     space = resolve("space", "chain")(**SPACE_OPTIONS)
     objectives = parse_objectives(OBJECTIVES)
     options = {"population_size": 8, "offspring_size": 4} if strategy_name == "nsga2" else {}
-    strategy = resolve("strategy", strategy_name)(space, seed=seed, objectives=objectives, **options)
+    strategy_cls = resolve("strategy", strategy_name)
+    strategy = strategy_cls(space, seed=seed, objectives=objectives, **options)
     evaluator = BooTrainer(space, dataset="digits", epochs=epochs, threads=1, latency_repeats=3)
     study = create_study(
         name=f"boo-{strategy_name}", space=space, strategy=strategy, evaluator=evaluator,
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mo_digits_boo.json"))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/mo_digits_boo.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -80,14 +81,20 @@ def main(argv: list[str] | None = None) -> dict:
         start = time.perf_counter()
         runs[name] = run(name, args.trials, args.epochs, args.seed)
         seconds[name] = time.perf_counter() - start
-    every = np.array([t.values for trials in runs.values() for t in complete_trials(trials, objectives)])
+    every = np.array(
+        [t.values for trials in runs.values() for t in complete_trials(trials, objectives)]
+    )
     bounds = [(float(every[:, i].min()), float(every[:, i].max())) for i in range(len(objectives))]
-    print(f"digits, chain space {SPACE_OPTIONS}, {args.trials} trials x {args.epochs} epochs, seed {args.seed}")
+    print(
+        f"digits, chain space {SPACE_OPTIONS}, {args.trials} trials x {args.epochs} epochs, "
+        f"seed {args.seed}"
+    )
     print(f"shared bounds {dict(zip(OBJECTIVES, bounds))}, reference point (1.1, 1.1)\n")
     result: dict[str, Any] = {
         "protocol": {
             "dataset": "digits (sklearn)", "space": "chain", "space_options": SPACE_OPTIONS,
-            "trials": args.trials, "epochs": args.epochs, "seed": args.seed, "objectives": OBJECTIVES,
+            "trials": args.trials, "epochs": args.epochs, "seed": args.seed,
+            "objectives": OBJECTIVES,
             "boo": "int8 symmetric per-tensor (scale max|w|/127), 1 bits of two's-complement codes",
             "bounds": bounds, "reference_point": [1.1, 1.1],
         },

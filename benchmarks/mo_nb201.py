@@ -9,7 +9,8 @@ nasforge strategies never repeat an architecture (dedupe by isomorphism identity
 
 Methods: nasforge NSGA-II (library defaults, and tuned for this budget), multi-objective Q-NAS,
 nasforge random search (no repeats up to ``space.identity``), plain uniform sampling with repeats
-(what Optuna's RandomSampler does), Optuna NSGAIISampler(population_size=20, seed=seed). Strategies run a plain
+(what Optuna's RandomSampler does), Optuna NSGAIISampler(population_size=20, seed=seed).
+Strategies run a plain
 ask(1)/tell loop (what a serial study does) so that thousands of runs finish in minutes.
 
     python benchmarks/mo_nb201.py                       # full protocol: 30 seeds, 300 queries
@@ -141,7 +142,7 @@ def _nsga2(options: dict) -> Callable:
 
 
 def methods(names: list[str], nsga2_configs: dict[str, dict]) -> dict[str, Callable]:
-    available: dict[str, Callable] = {name: _nsga2(options) for name, options in nsga2_configs.items()}
+    available: dict[str, Callable] = {name: _nsga2(opts) for name, opts in nsga2_configs.items()}
     available["optuna_nsga2"] = run_optuna
     available["uniform"] = run_uniform
     try:
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--methods", default="nsga2,qnas,random,uniform,optuna_nsga2")
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--pairs", default=",".join(PAIRS))
-    parser.add_argument("--data", default=None, help="benchmark data folder (default ../shared/data)")
+    parser.add_argument("--data", default=None, help="data folder (default ../shared/data)")
     parser.add_argument(
         "--nsga2",
         default=json.dumps(NSGA2_CONFIGS),
@@ -217,8 +218,12 @@ def main(argv: list[str] | None = None) -> dict:
     for dataset in args.datasets.split(","):
         for pair in args.pairs.split(","):
             problem = Problem(load_table(dataset, PAIRS[pair], args.data))
-            print(f"\n{dataset} / {pair}: true front {problem.true_front} archs, HV* {problem.hv_star:.4f}")
-            print(f"{'method':<14}" + "".join(f"{'gap@' + str(c):>22}" for c in checkpoints) + f"{'s/run':>8}")
+            print(
+                f"\n{dataset} / {pair}: true front {problem.true_front} archs, "
+                f"HV* {problem.hv_star:.4f}"
+            )
+            columns = "".join(f"{'gap@' + str(c):>22}" for c in checkpoints)
+            print(f"{'method':<14}{columns}{'s/run':>8}")
             for name, run in chosen.items():
                 gaps = {c: [] for c in checkpoints}
                 start = time.perf_counter()

@@ -37,7 +37,8 @@ def test_twos_complement_bit_counts():
 
 def test_model_boo_matches_an_independent_reference_and_is_per_tensor():
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Linear(4, 3))
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Linear(4, 3))
     expected = sum(_reference_ones(p.detach().flatten().tolist()) for p in model.parameters())
     count = sum(p.numel() for p in model.parameters())
     result = binary_ones(model)

@@ -43,7 +43,8 @@ def full_table(tmp_path_factory):
 
 def test_keyed_by_arch_string_and_by_index(tmp_path):
     a, b = SPACE.from_index(0), SPACE.from_index(123)
-    by_arch = MetricTable(_write(tmp_path / "a.csv", ["arch", "lat"], [[f"  {a.string} ", 1.5], [b.string, 2.0]]), SPACE)
+    rows = [[f"  {a.string} ", 1.5], [b.string, 2.0]]  # surrounding spaces are tolerated
+    by_arch = MetricTable(_write(tmp_path / "a.csv", ["arch", "lat"], rows), SPACE)
     assert by_arch.key == "arch" and by_arch.columns == ("lat",) and len(by_arch) == 2
     assert by_arch.lookup(a) == {"lat": 1.5} and b in by_arch
     by_index = MetricTable(_write(tmp_path / "i.csv", ["index", "lat"], [[123, 7.0]]), SPACE)
@@ -52,7 +53,8 @@ def test_keyed_by_arch_string_and_by_index(tmp_path):
 
 def test_missing_rows_columns_and_bad_cells_are_clear_errors(tmp_path):
     a, b = SPACE.from_index(0), SPACE.from_index(1)
-    table = MetricTable(_write(tmp_path / "t.csv", ["arch", "lat", "energy"], [[a.string, 1.0, ""]]), SPACE)
+    path = _write(tmp_path / "t.csv", ["arch", "lat", "energy"], [[a.string, 1.0, ""]])
+    table = MetricTable(path, SPACE)
     with pytest.raises(DataError, match=r"is not in metric table .*t\.csv"):
         table.lookup(b)
     with pytest.raises(DataError, match="no column.*'power'.*it has: lat, energy"):
@@ -62,7 +64,8 @@ def test_missing_rows_columns_and_bad_cells_are_clear_errors(tmp_path):
     with pytest.raises(DataError, match="needs a key column 'arch'"):
         MetricTable(_write(tmp_path / "k.csv", ["name", "lat"], [["x", 1]]), SPACE)
     with pytest.raises(DataError, match="line 3: architecture .* appears twice"):
-        MetricTable(_write(tmp_path / "d.csv", ["arch", "lat"], [[a.string, 1], [a.string, 2]]), SPACE)
+        twice = [[a.string, 1], [a.string, 2]]
+        MetricTable(_write(tmp_path / "d.csv", ["arch", "lat"], twice), SPACE)
     with pytest.raises(DataError, match="line 2: bad arch 'conv'"):
         MetricTable(_write(tmp_path / "b.csv", ["arch", "lat"], [["conv", 1]]), SPACE)
     with pytest.raises(DataError, match="not found"):
@@ -71,8 +74,11 @@ def test_missing_rows_columns_and_bad_cells_are_clear_errors(tmp_path):
 
 def test_evaluator_merges_table_over_the_benchmark(tmp_path, data_dir):
     arch = SPACE.from_index(42)
-    path = _write(tmp_path / "m.csv", ["index", "edgegpu_latency", "phone_latency"], [[42, 9.5, 1.25]])
-    evaluator = MetricTableEvaluator(SPACE, dataset="cifar10", data_dir=str(data_dir), table=path, base="nb201")
+    header = ["index", "edgegpu_latency", "phone_latency"]
+    path = _write(tmp_path / "m.csv", header, [[42, 9.5, 1.25]])
+    evaluator = MetricTableEvaluator(
+        SPACE, dataset="cifar10", data_dir=str(data_dir), table=path, base="nb201"
+    )
     metrics = evaluator.evaluate(arch, None, 0)
     assert metrics["phone_latency"] == 1.25
     assert metrics["edgegpu_latency"] == 9.5  # the user's measurement replaces the benchmark's
@@ -121,4 +127,5 @@ def test_multi_objective_study_on_a_user_table(tmp_path, data_dir, full_table):
         assert point["values"]["phone_latency"] == _phone_latency(SPACE.from_string(point["arch"]))
         assert point["values"]["phone_latency"] <= 4
     with pytest.raises(ConfigError, match="objective metric 'tpu_latency' is not produced"):
-        create_study_from_config({**config, "name": "bad", "objectives": ["valid_accuracy:max", "tpu_latency:min"]})
+        bad = ["valid_accuracy:max", "tpu_latency:min"]
+        create_study_from_config({**config, "name": "bad", "objectives": bad})

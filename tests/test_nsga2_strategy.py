@@ -23,7 +23,7 @@ TWO = [Objective("score", "max"), Objective("cost", "min")]
 
 
 class BudgetSpace(SearchSpace):
-    """Four integer genes 0..3 whose sum may not exceed 6: invalid vectors exist, so repair matters."""
+    """Four integer genes 0..3 summing to at most 6: invalid vectors exist, so repair matters."""
 
     name = "budget"
 
@@ -55,17 +55,21 @@ def nb201_values(arch: Architecture) -> list[float]:
     """A deterministic NB201 stand-in: convs raise both 'accuracy' and 'latency'."""
     g = np.asarray(arch.genes)
     weights = np.array([1.0, 0.9, 0.8, 1.2, 1.1, 0.7])
-    return [float(((g == 3) * weights).sum() + 0.5 * (g == 2).sum()), float((g >= 2).sum() + 0.1 * (g == 4).sum())]
+    accuracy = ((g == 3) * weights).sum() + 0.5 * (g == 2).sum()
+    latency = (g >= 2).sum() + 0.1 * (g == 4).sum()
+    return [float(accuracy), float(latency)]
 
 
 def test_conformance_on_nb201_two_objectives():
     space = NB201Space()
-    check_strategy(lambda seed: NSGA2(space, seed=seed, objectives=TWO, population_size=6), space, nb201_values)
+    make = lambda seed: NSGA2(space, seed=seed, objectives=TWO, population_size=6)  # noqa: E731
+    check_strategy(make, space, nb201_values)
 
 
 def test_conformance_with_repair_on_a_constrained_space():
     space = BudgetSpace()
-    check_strategy(lambda seed: NSGA2(space, seed=seed, objectives=TWO, population_size=4), space, budget_values)
+    make = lambda seed: NSGA2(space, seed=seed, objectives=TWO, population_size=4)  # noqa: E731
+    check_strategy(make, space, budget_values)
 
 
 def test_children_are_repaired_valid_and_never_repeat_until_the_space_is_exhausted():
@@ -226,7 +230,9 @@ def test_study_resumes_from_the_store_with_the_same_trajectory(tmp_path, data_di
 
 def test_initial_and_offspring_sizes_set_when_survival_happens():
     space = NB201Space()
-    strategy = NSGA2(space, seed=0, objectives=TWO, population_size=4, offspring_size=2, initial_size=6)
+    strategy = NSGA2(
+        space, seed=0, objectives=TWO, population_size=4, offspring_size=2, initial_size=6
+    )
     generations = []
     for _ in range(10):
         (arch,) = strategy.ask(1)

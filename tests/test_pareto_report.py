@@ -64,7 +64,8 @@ def test_hypervolume_uses_min_max_bounds_and_flips_maximised_objectives():
     # own bounds: the two points span [0, 1] in both objectives
     assert math.isclose(hypervolume(points, OBJ), _box_hv([(0.0, 1.0), (1.0, 0.0)]))
     # a custom reference point changes the volume; points beyond it add nothing
-    assert math.isclose(hypervolume(points, OBJ, bounds, ref=(1.0, 1.0)), _box_hv([(0.5, 0.5), (1.0, 0.1)], (1.0, 1.0)))
+    unit_ref = hypervolume(points, OBJ, bounds, ref=(1.0, 1.0))
+    assert math.isclose(unit_ref, _box_hv([(0.5, 0.5), (1.0, 0.1)], (1.0, 1.0)))
     with pytest.raises(ConfigError, match="reference point needs 2"):
         hypervolume(points, OBJ, bounds, ref=(1.1,))
     with pytest.raises(ConfigError, match="missing objective"):
@@ -99,8 +100,12 @@ def test_summary_is_json_ready_and_states_its_normalisation():
     assert json.loads(text)["reference_point"] == [1.1, 1.1]
     assert summary["n_complete"] == 5 and summary["n_feasible"] == 5
     assert summary["normalisation"]["source"] == "trials"
-    assert summary["normalisation"]["bounds"] == {"valid_accuracy": [80.0, 91.0], "latency": [1.0, 7.0]}
-    front_points = [(1 - (p["values"]["valid_accuracy"] - 80) / 11, (p["values"]["latency"] - 1) / 6) for p in summary["pareto_front"]]
+    bounds = summary["normalisation"]["bounds"]
+    assert bounds == {"valid_accuracy": [80.0, 91.0], "latency": [1.0, 7.0]}
+    front_points = [
+        (1 - (p["values"]["valid_accuracy"] - 80) / 11, (p["values"]["latency"] - 1) / 6)
+        for p in summary["pareto_front"]
+    ]
     assert math.isclose(summary["hypervolume"], _box_hv(front_points))
     given = pareto_summary(TRIALS, OBJ, bounds={"valid_accuracy": (0, 100), "latency": (0, 10)})
     assert given["normalisation"]["source"] == "given"

@@ -43,17 +43,24 @@ class MetricTableEvaluator(Evaluator):
     ) -> None:
         if not isinstance(table, str) or not table:
             raise ConfigError(
-                f"parameter table of MetricTableEvaluator must be the path of a CSV file, got {table!r}"
+                "parameter table of MetricTableEvaluator must be the path of a CSV file, "
+                f"got {table!r}"
             )
         if key is not None and key not in KEYS:
-            raise ConfigError(f"parameter key of MetricTableEvaluator must be one of {KEYS}, got {key!r}")
+            raise ConfigError(
+                f"parameter key of MetricTableEvaluator must be one of {KEYS}, got {key!r}"
+            )
         if base_options is not None and not isinstance(base_options, dict):
             raise ConfigError(
-                f"parameter base_options of MetricTableEvaluator must be a mapping, got {base_options!r}"
+                "parameter base_options of MetricTableEvaluator must be a mapping, "
+                f"got {base_options!r}"
             )
-        if columns is not None and (isinstance(columns, str) or not all(isinstance(c, str) for c in columns)):
+        if columns is not None and (
+            isinstance(columns, str) or not all(isinstance(c, str) for c in columns)
+        ):
             raise ConfigError(
-                f"parameter columns of MetricTableEvaluator must be a list of column names, got {columns!r}"
+                "parameter columns of MetricTableEvaluator must be a list of column names, "
+                f"got {columns!r}"
             )
         self.space = space
         self.space_name = space.name
@@ -73,7 +80,8 @@ class MetricTableEvaluator(Evaluator):
 
     def metrics(self) -> Sequence[str]:
         own = list(self.columns)
-        inherited = [m for m in (self.base.metrics() if self.base is not None else ()) if m not in own]
+        base = self.base.metrics() if self.base is not None else ()
+        inherited = [m for m in base if m not in own]
         return inherited + own
 
     def fidelities(self) -> Sequence[int] | None:
@@ -108,11 +116,14 @@ def _build_base(
 ) -> Evaluator | None:
     if base is None or isinstance(base, Evaluator):
         if options and base is None:
-            raise ConfigError("parameter base_options of MetricTableEvaluator needs a base evaluator")
+            raise ConfigError(
+                "parameter base_options of MetricTableEvaluator needs a base evaluator"
+            )
         return base
     if not isinstance(base, str) or base == MetricTableEvaluator.name:
         raise ConfigError(
-            f"parameter base of MetricTableEvaluator must be an evaluator name (not metric_table) or None, got {base!r}"
+            "parameter base of MetricTableEvaluator must be an evaluator name "
+            f"(not metric_table) or None, got {base!r}"
         )
     cls = resolve("evaluator", base)
     return cls(space, dataset=dataset, data_dir=data_dir, **options)

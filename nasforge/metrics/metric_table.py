@@ -29,7 +29,7 @@ KEYS = ("arch", "index")
 
 
 class MetricTable:
-    """Rows of a metric CSV keyed by canonical architecture string; loaded once, then dict look-ups."""
+    """Rows of a metric CSV keyed by canonical architecture string, read once."""
 
     def __init__(self, path: str | Path, space: SearchSpace, key: str | None = None) -> None:
         self.path = Path(path).expanduser()
@@ -42,22 +42,26 @@ class MetricTable:
         self.key = key or _guess_key(header, self.path)
         if self.key not in header:
             raise DataError(
-                f"metric table {str(self.path)!r} has no key column {self.key!r}; its columns: {', '.join(header)}"
+                f"metric table {str(self.path)!r} has no key column {self.key!r}; "
+                f"its columns: {', '.join(header)}"
             )
         if self.key == "index" and not hasattr(space, "from_index"):
             raise ConfigError(
-                f"metric table {str(self.path)!r} is keyed by 'index' but space {space.name!r} has no index; "
-                "key it by 'arch' instead"
+                f"metric table {str(self.path)!r} is keyed by 'index' but space {space.name!r} "
+                "has no index; key it by 'arch' instead"
             )
         self.columns: tuple[str, ...] = tuple(c for c in header if c not in KEYS and c)
         if not self.columns:
-            raise DataError(f"metric table {str(self.path)!r} has no metric columns besides {self.key!r}")
+            raise DataError(
+                f"metric table {str(self.path)!r} has no metric columns besides {self.key!r}"
+            )
         self._rows: dict[str, dict[str, str]] = {}
         for line, row in enumerate(rows, start=2):
             arch = self._arch_of(row.get(self.key, ""), line)
             if arch.string in self._rows:
                 raise DataError(
-                    f"metric table {str(self.path)!r} line {line}: architecture {arch.string!r} appears twice"
+                    f"metric table {str(self.path)!r} line {line}: "
+                    f"architecture {arch.string!r} appears twice"
                 )
             self._rows[arch.string] = row
 
@@ -72,11 +76,14 @@ class MetricTable:
         missing = [n for n in names if n not in self.columns]
         if missing:
             raise DataError(
-                f"metric table {str(self.path)!r} has no column(s) {', '.join(map(repr, missing))}; "
+                f"metric table {str(self.path)!r} has no column(s) "
+                f"{', '.join(map(repr, missing))}; "
                 f"it has: {', '.join(self.columns)}"
             )
 
-    def lookup(self, arch: Architecture, columns: tuple[str, ...] | list[str] | None = None) -> dict[str, float]:
+    def lookup(
+        self, arch: Architecture, columns: tuple[str, ...] | list[str] | None = None
+    ) -> dict[str, float]:
         """The row of ``arch`` as floats (all metric columns, or ``columns``)."""
         wanted = tuple(columns) if columns is not None else self.columns
         self.require(list(wanted))
@@ -107,7 +114,9 @@ class MetricTable:
                 return self.space.from_index(int(text))  # type: ignore[attr-defined]
             return self.space.from_string(text)
         except (ArchitectureError, ValueError) as exc:
-            raise DataError(f"metric table {str(self.path)!r} line {line}: bad {self.key} {text!r}: {exc}") from exc
+            raise DataError(
+                f"metric table {str(self.path)!r} line {line}: bad {self.key} {text!r}: {exc}"
+            ) from exc
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, Any]]]:

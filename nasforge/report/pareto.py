@@ -77,7 +77,7 @@ class Constraint:
         return f"{self.metric}{self.op}{self.value:g}"
 
 
-# --- trials -> front -------------------------------------------------------------------------------
+# --- trials -> front ---------------------------------------------------------------------------
 
 
 def complete_trials(trials: Iterable[Trial], objectives: Sequence[Objective]) -> list[Trial]:
@@ -101,7 +101,8 @@ def feasible(trials: Iterable[Trial], constraints: Sequence[str | Constraint]) -
         if trials and not any(constraint.metric in _metrics_of(t) for t in trials):
             known = sorted({k for t in trials for k in _metrics_of(t)})
             raise ConfigError(
-                f"constraint {constraint}: no trial has metric {constraint.metric!r}; available: {', '.join(known)}"
+                f"constraint {constraint}: no trial has metric {constraint.metric!r}; "
+                f"available: {', '.join(known)}"
             )
     return [t for t in trials if all(c.holds(_metrics_of(t)) for c in parsed)]
 
@@ -134,9 +135,11 @@ def normalise(
 
 
 def bounds_array(
-    objectives: Sequence[Objective], bounds: Bounds | Sequence[Sequence[float]] | None, points: np.ndarray
+    objectives: Sequence[Objective],
+    bounds: Bounds | Sequence[Sequence[float]] | None,
+    points: np.ndarray,
 ) -> np.ndarray:
-    """(m, 2) [low, high] per objective: from ``bounds`` (by name or in order), else from ``points``."""
+    """(m, 2) [low, high] per objective: ``bounds``, else the points' range."""
     m = len(objectives)
     if bounds is None:
         points = np.asarray(points, dtype=float).reshape(-1, m)
@@ -151,7 +154,9 @@ def bounds_array(
     else:
         rows = list(bounds)
         if len(rows) != m:
-            raise ConfigError(f"bounds need {m} (low, high) pairs, one per objective, got {len(rows)}")
+            raise ConfigError(
+                f"bounds need {m} (low, high) pairs, one per objective, got {len(rows)}"
+            )
     array = np.asarray(rows, dtype=float)
     if array.shape != (m, 2) or not np.all(np.isfinite(array)) or np.any(array[:, 1] < array[:, 0]):
         raise ConfigError(f"bounds must be finite (low, high) pairs with low <= high, got {rows!r}")
@@ -260,8 +265,8 @@ def format_pareto(summary: Mapping[str, Any]) -> str:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     ref = ", ".join(f"{r:g}" for r in summary["reference_point"])
     lines.append(
-        f"hypervolume {summary['hypervolume']:.6f} (normalised {summary['normalisation']['source']} "
-        f"bounds, reference point ({ref}))"
+        f"hypervolume {summary['hypervolume']:.6f} "
+        f"(normalised {summary['normalisation']['source']} bounds, reference point ({ref}))"
     )
     return "\n".join(lines)
 
@@ -271,4 +276,6 @@ def _metrics_of(trial: Trial) -> dict[str, Any]:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(float(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(float(value))

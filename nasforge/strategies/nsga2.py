@@ -53,9 +53,9 @@ class NSGA2(Strategy):
     point crossover; ``mutation_prob`` per gene (default 1/number of genes, at least one gene always
     mutates) and ``mutation_eta`` (polynomial-mutation distribution index: small = wide jumps);
     ``dedupe`` ("string" or "identity", see module doc); ``crowding`` (pymoo diversity measure used
-    after rank: "cd", "pcd", "ce", "mnn", "2nn"); ``max_attempts`` children tried before falling back
-    to a random unseen architecture. For budgets of a few hundred evaluations a small population
-    with mostly-mutation works best on NB201 (see ``benchmarks/mo_nb201.py``).
+    after rank: "cd", "pcd", "ce", "mnn", "2nn"); ``max_attempts`` children tried before falling
+    back to a random unseen architecture. For budgets of a few hundred evaluations a small
+    population with mostly-mutation works best on NB201 (see ``benchmarks/mo_nb201.py``).
     """
 
     name = "nsga2"
@@ -103,7 +103,8 @@ class NSGA2(Strategy):
             0 < float(mutation_eta) <= 100
         ):
             raise ConfigError(
-                f"parameter mutation_eta of NSGA2 must be a number in (0, 100], got {mutation_eta!r}"
+                "parameter mutation_eta of NSGA2 must be a number in (0, 100], "
+                f"got {mutation_eta!r}"
             )
         self.mutation_eta = float(mutation_eta)
         if mutation_prob is None:
@@ -115,7 +116,9 @@ class NSGA2(Strategy):
             raise ConfigError(f"parameter dedupe of NSGA2 must be one of {DEDUPE}, got {dedupe!r}")
         self.dedupe = dedupe
         if crowding not in CROWDING:
-            raise ConfigError(f"parameter crowding of NSGA2 must be one of {CROWDING}, got {crowding!r}")
+            raise ConfigError(
+                f"parameter crowding of NSGA2 must be one of {CROWDING}, got {crowding!r}"
+            )
         self.crowding = crowding
 
         self._xl, self._xu, self._rounded = _bounds(genes)
@@ -165,7 +168,9 @@ class NSGA2(Strategy):
         size = self.space.size()
         if size is None or size > _SCAN_LIMIT:
             return None
-        radices = [g.size if isinstance(g, Categorical) else g.high - g.low + 1 for g in self._genes]
+        radices = [
+            g.size if isinstance(g, Categorical) else g.high - g.low + 1 for g in self._genes
+        ]
         offsets = [0 if isinstance(g, Categorical) else g.low for g in self._genes]
         for number in self.rng.permutation(size):
             values, rest = [], int(number)
@@ -266,7 +271,7 @@ class NSGA2(Strategy):
             self._survive()
 
     def _survive(self) -> None:
-        """NSGA-II survival over parents + offspring pool: fill by fronts, split the last by crowding."""
+        """NSGA-II survival of parents + pool: fill by fronts, split the last one by crowding."""
         merged = self._parents + self._pool
         order = self._rank_order(merged)
         self._parents = [merged[i] for i in order[: self.population_size]]
@@ -350,5 +355,7 @@ def _int_option(name: str, value: Any, low: int) -> int:
 
 def _prob_option(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ConfigError(f"parameter {name} of NSGA2 must be a probability in [0, 1], got {value!r}")
+        raise ConfigError(
+            f"parameter {name} of NSGA2 must be a probability in [0, 1], got {value!r}"
+        )
     return float(value)
