@@ -46,25 +46,10 @@ class StudyConfig(BaseModel):
     scheduler: Optional[str] = None
     scheduler_options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("space")
+    @field_validator("space", "strategy", "evaluator", "executor")
     @classmethod
-    def _space(cls, v: str) -> str:
-        return _known("space", v, SPACES)
-
-    @field_validator("strategy")
-    @classmethod
-    def _strategy(cls, v: str) -> str:
-        return _known("strategy", v, STRATEGIES)
-
-    @field_validator("evaluator")
-    @classmethod
-    def _evaluator(cls, v: Optional[str]) -> Optional[str]:
-        return None if v is None else _known("evaluator", v, EVALUATORS)
-
-    @field_validator("executor")
-    @classmethod
-    def _executor(cls, v: str) -> str:
-        return _known("executor", v, EXECUTORS)
+    def _registered(cls, v: Optional[str], info: Any) -> Optional[str]:
+        return None if v is None else _known(info.field_name, v, _TABLES[info.field_name])
 
     @field_validator("objectives")
     @classmethod
@@ -78,6 +63,9 @@ class StudyConfig(BaseModel):
     @property
     def evaluator_name(self) -> str:
         return self.evaluator or DEFAULT_EVALUATOR.get(self.space, self.space)
+
+
+_TABLES = {"space": SPACES, "strategy": STRATEGIES, "evaluator": EVALUATORS, "executor": EXECUTORS}
 
 
 def _known(kind: str, value: str, table: dict[str, str]) -> str:
