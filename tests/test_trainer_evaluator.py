@@ -38,6 +38,7 @@ def test_metrics_are_complete_in_percent_and_learning_happens(space) -> None:
     expected_params = sum(p.numel() for p in evaluator.build(space.from_string(ARCH), (1, 8, 8), 10).parameters())
     assert metrics["params"] == pytest.approx(expected_params / 1e6)
     assert metrics["flops"] > 0 and metrics["latency"] > 0 and metrics["train_time"] > 0
+    assert 0 < metrics["boo_per_param"] < 8 and metrics["boo"] > metrics["params"] * 1e6 * 0.5
 
 
 def test_same_seed_same_result_other_seed_differs_and_global_state_untouched(space) -> None:

@@ -53,7 +53,10 @@ def _print_text(study: Any, summary: dict[str, Any], top: int) -> None:
     from ..trial import TrialState
     from .search import print_result
 
-    console = Console()
+    import sys
+
+    # full architecture strings matter more than fitting 80 columns when output is piped
+    console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(
         f"[bold]{summary['study']}[/bold]  space={summary['space']} strategy={summary['strategy']} "
         f"dataset={summary['dataset']} objectives={', '.join(summary['objectives'])}"
@@ -61,7 +64,10 @@ def _print_text(study: Any, summary: dict[str, Any], top: int) -> None:
     print_result(summary)
     front = summary.get("pareto_front")
     if front:
-        table = Table(title=f"Pareto front ({len(front)} points), hypervolume={summary.get('hypervolume')}")
+        hv = summary.get("hypervolume")
+        ref = summary.get("reference_point")
+        table = Table(title=f"Pareto front ({len(front)} points), hypervolume={hv:.4g} "
+                            f"(normalised, reference point {ref})")  # fmt: skip
         keys = [o.split(":")[0] for o in summary["objectives"]]
         table.add_column("arch")
         for key in keys:

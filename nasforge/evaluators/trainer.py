@@ -33,6 +33,8 @@ METRICS = (
     "params",
     "flops",
     "latency",
+    "boo",
+    "boo_per_param",
     "train_time",
     "epochs",
     "best_epoch",
@@ -245,6 +247,7 @@ class TrainerEvaluator(Evaluator):
             raise TrialFailed(f"{type(exc).__name__}: {_line(exc)}") from exc
 
     def _train(self, arch, epochs, dataset, hparams, data_order, deadline) -> TrainedModel:
+        from ..metrics.boo import binary_ones
         from ..training.loop import fit, score
         from ..training.measure import count_flops, count_params, measure_latency
         from ..training.optim import make_optimizer, make_schedule
@@ -270,6 +273,7 @@ class TrainerEvaluator(Evaluator):
         metrics["params"] = count_params(model)
         metrics["flops"] = count_flops(model, dataset.input_shape, self.device)
         metrics["latency"] = measure_latency(model, dataset.input_shape, self.latency_repeats, self.device)
+        metrics.update(binary_ones(model))  # EMONAS bit cost: one cheap pass over the weights
         metrics["train_time"] = result.train_time
         metrics["epochs"] = result.epochs
         metrics["best_epoch"] = result.best_epoch

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -16,24 +16,39 @@ from .base import Strategy
 UNSEEN_TRIES = 1000
 
 
+DEDUPE = ("identity", "string", "none")
+
+
 def sample_unseen(
-    space: SearchSpace, rng: np.random.Generator, seen: set[str], tries: int = UNSEEN_TRIES
+    space: SearchSpace,
+    rng: np.random.Generator,
+    seen: set[str],
+    tries: int = UNSEEN_TRIES,
+    key: Callable[[Architecture], str] | None = None,
 ) -> Architecture:
-    """A uniform sample whose ``space.identity`` is not in ``seen``; a repeat once none is found.
+    """A uniform sample whose key (default ``space.identity``) is not in ``seen``; a repeat once
+    none is found.
 
     Rejection keeps the distribution uniform over unseen gene vectors, so random search stays the
-    honest baseline; the fallback only triggers when nearly every identity class has been seen.
+    honest baseline; the fallback only triggers when nearly every class has been seen.
     """
+    key = key or space.identity
     arch = space.sample(rng)
     for _ in range(tries):
-        if space.identity(arch) not in seen:
+        if key(arch) not in seen:
             return arch
         arch = space.sample(rng)
     return arch
 
 
 class RandomSearch(Strategy):
-    """Uniform random search; objectives are irrelevant to it, so any number of them works."""
+    """Uniform random search; objectives are irrelevant to it, so any number of them works.
+
+    ``dedupe`` says what counts as a repeat: ``"identity"`` (the default; isomorphic cells compute
+    the same function, so accuracy searches waste no query), ``"string"`` (only the exact same
+    cell: right for hardware objectives, where isomorphic cells differ in measured latency), or
+    ``"none"``. ``True`` / ``False`` mean ``"identity"`` / ``"none"``.
+    """
 
     name = "random"
 
@@ -42,25 +57,32 @@ class RandomSearch(Strategy):
         space: SearchSpace,
         seed: int = 0,
         objectives: Sequence[Objective] = (Objective("valid_accuracy", "max"),),
-        dedupe: bool = True,
+        dedupe: bool | str = "identity",
     ) -> None:
         super().__init__(space, seed, objectives)
-        if not isinstance(dedupe, bool):
-            raise ConfigError(f"parameter dedupe of RandomSearch must be true or false, got {dedupe!r}")
+        if isinstance(dedupe, bool):
+            dedupe = "identity" if dedupe else "none"
+        if dedupe not in DEDUPE:
+            raise ConfigError(
+                f"parameter dedupe of RandomSearch must be one of {', '.join(DEDUPE)}, got {dedupe!r}"
+            )
         self.dedupe = dedupe
-        self._seen: set[str] = set()  # identities asked or told
+        self._seen: set[str] = set()  # keys of archs asked or told
+
+    def _key(self, arch: Architecture) -> str:
+        return self.space.identity(arch) if self.dedupe == "identity" else arch.string
 
     def _ask_one(self) -> Architecture:
-        if self.dedupe:
-            arch = sample_unseen(self.space, self.rng, self._seen)
+        if self.dedupe != "none":
+            arch = sample_unseen(self.space, self.rng, self._seen, key=self._key)
         else:
             arch = self.space.sample(self.rng)
-        self._seen.add(self.space.identity(arch))
+        self._seen.add(self._key(arch))
         return arch
 
     def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
         # results never change what random search proposes; record foreign archs as seen
-        self._seen.add(self.space.identity(arch))
+        self._seen.add(self._key(arch))
 
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
