@@ -113,6 +113,32 @@ def test_asha_in_an_nb201_study_prunes_at_12_and_completes_at_200(data_dir):
     assert len(complete) <= 30 // 3 + 3  # roughly the top third runs on
 
 
+@needs_data
+def test_asha_on_a_two_worker_pool_resubmits_survivors_asynchronously(data_dir):
+    from nasforge.evaluators.tabular import NB201Tabular
+    from nasforge.spaces.nb201 import NB201Space
+    from nasforge.strategies.random import RandomSearch
+    from nasforge.study import create_study
+    from nasforge.study.pool import LocalPoolExecutor
+
+    space = NB201Space()
+    evaluator = NB201Tabular(space, dataset="cifar10", data_dir=str(data_dir), hardware=False)
+    study = create_study(
+        name="asha-pool", space=space, strategy=RandomSearch(space, seed=5), evaluator=evaluator,
+        objectives=["valid_accuracy:max"], scheduler=ASHA(fidelities=[12, 200], eta=3),
+        executor=LocalPoolExecutor(workers=2),
+    )
+    study.optimize(n_trials=12)
+    trials = study.trials
+    assert len(trials) == 12
+    assert {(t.state, t.fidelity) for t in trials} == {
+        (TrialState.PRUNED, 12), (TrialState.COMPLETE, 200)
+    }
+    for t in trials:  # the recorded metrics are those of the fidelity reached
+        expected = evaluator.evaluate(space.from_string(t.arch), t.fidelity)["valid_accuracy"]
+        assert t.values == [expected]
+
+
 def test_median_rule_over_trainer_epochs_prunes_real_training_runs():
     from nasforge.evaluators.trainer import TrainerEvaluator
     from nasforge.spaces.chain import ChainSpace
