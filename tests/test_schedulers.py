@@ -53,6 +53,30 @@ def test_state_round_trips_through_json_and_restores_decisions():
     assert clone.report(9, 1, 0.4) == asha.report(9, 1, 0.4)
 
 
+@needs_data
+def test_a_resumed_study_restores_the_rungs_from_its_trials(data_dir, tmp_path):
+    from nasforge.evaluators.tabular import NB201Tabular
+    from nasforge.spaces.nb201 import NB201Space
+    from nasforge.strategies.random import RandomSearch
+    from nasforge.study import create_study
+    from nasforge.study.study import Study
+
+    space = NB201Space()
+    evaluator = NB201Tabular(space, dataset="cifar10", data_dir=str(data_dir), hardware=False)
+    first = create_study(
+        name="resume", space=space, strategy=RandomSearch(space, seed=2), evaluator=evaluator,
+        objectives=["valid_accuracy:max"], storage=tmp_path / "s.db",
+        scheduler=ASHA(fidelities=[12, 200]),
+    )
+    first.optimize(n_trials=9)
+    restored = ASHA(fidelities=[12, 200])
+    Study(first.record, first.store, space, RandomSearch(space, seed=2), evaluator,
+          first.objectives, scheduler=restored)
+    pruned = {t.number: t.values[0] for t in first.trials if t.state == TrialState.PRUNED}
+    assert pruned and {n: restored.recorded[12][n] for n in pruned} == pruned
+    assert restored.recorded[200] == first.scheduler.recorded[200]
+
+
 def test_geometric_rungs_end_at_the_maximum():
     assert geometric_rungs(12, 200, 3) == [12, 36, 108, 200]
     assert geometric_rungs(1, 9, 3) == [1, 3, 9]

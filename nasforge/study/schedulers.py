@@ -102,6 +102,18 @@ class Scheduler(ABC):
         for f, rung in state["recorded"].items():
             self.recorded[int(f)] = {int(n): float(s) for n, s in rung.items()}
 
+    def restore(self, trials: Sequence[Any], sign: float = 1.0) -> None:
+        """Refill the rungs from finished trial records when a study resumes.
+
+        Each PRUNED or COMPLETE trial gives its first objective value (times ``sign``) at the
+        fidelity it reached; values at lower rungs of trials that ran on were not stored, so the
+        restored record is a close approximation, not an exact copy.
+        """
+        for trial in trials:
+            state = getattr(trial.state, "value", trial.state)
+            if state in ("PRUNED", "COMPLETE") and trial.values and trial.fidelity in self.recorded:
+                self.recorded[trial.fidelity][trial.number] = sign * float(trial.values[0])
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(fidelities={self.fidelities})"
 

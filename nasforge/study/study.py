@@ -60,6 +60,8 @@ class Study:
         self.scheduler = scheduler  # early stopping over fidelities (schedulers.py), optional
         if record.strategy_state is not None:
             strategy.load_state_dict(record.strategy_state)
+        if scheduler is not None:
+            scheduler.restore(self.trials, self.objectives[0].sign)
 
     @property
     def name(self) -> str:
