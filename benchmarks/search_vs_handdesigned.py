@@ -7,14 +7,22 @@ folder, the config's own trials/timeout budget unless overridden). The hand-desi
 (``ChainSpace.hand_designed(dataset)``) is trained by an evaluator built from the same config (same
 epochs, patience, batch size, split, threads) with several training seeds.
 
-Primary figure: the search's best trial selected by validation accuracy (ties broken by lower validation loss; its test accuracy and
-params as measured in the search). Target: test accuracy >= the baseline's mean test accuracy with
-at most half its parameters. Secondary figures: the best architecture retrained with the baseline's
-training seeds (same seeds, mean +- std), and the smallest architecture whose validation accuracy is
-within ``--within`` points of the best (also retrained with the baseline's seeds).
+Primary figure: the search's best trial selected by validation accuracy (ties -- common with 288
+digits validation images -- go to the lower validation loss), with its test accuracy and params as
+measured in the search. Target: test accuracy >= the baseline's mean test accuracy with at most
+half its parameters. Secondary figures: the best architecture retrained with the baseline's
+training seeds (mean +- std), and the smallest architecture whose validation accuracy is within
+``--within`` points of the best (also retrained with the baseline's seeds).
 
-    python benchmarks/search_vs_handdesigned.py                       # full protocol
+Config variants run with ``--config digits=variant.yaml --label NAME`` and are kept next to the
+default run in the JSON (``--append``, or ``--merge`` of their result files). The budget is the
+config's trials *and* timeout, so on a loaded machine a timeout-bound study completes fewer trials:
+the JSON records the trials completed, the wall time and ``uptime`` before and after.
+
+    python benchmarks/search_vs_handdesigned.py --seeds 0 1            # the default configs
     python benchmarks/search_vs_handdesigned.py --datasets digits --seeds 0 --trials 6   # quick
+    python benchmarks/search_vs_handdesigned.py --datasets digits --seeds 0 1 \
+        --config digits=my.yaml --label "my variant" --append
 """
 
 from __future__ import annotations
@@ -72,7 +80,8 @@ def run_search(config: dict[str, Any]) -> dict[str, Any]:
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     rows = [{"number": t.number, "arch": t.arch, "seed": t.seed,
              "valid_accuracy": t.metrics["valid_accuracy"], "test_accuracy": t.metrics["test_accuracy"],
-             "valid_loss": t.metrics["valid_loss"], "params": round(t.metrics["params"] * 1e6), "epochs": t.metrics.get("epochs")}
+             "valid_loss": t.metrics["valid_loss"], "params": round(t.metrics["params"] * 1e6),
+             "epochs": t.metrics.get("epochs")}
             for t in complete]  # fmt: skip
     first = study.best_trial  # what the study reports: best valid accuracy, ties -> earliest
     return {"wall_s": wall, "trials": len(trials), "complete": len(complete),
@@ -161,7 +170,15 @@ def main() -> None:
     parser.add_argument("--label", default="default configs", help="name of this run in the JSON")
     parser.add_argument("--append", action="store_true",
                         help="keep the runs already in the JSON (e.g. config variants next to the default)")
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="only add the labelled runs of these result files to results/<out>.json")
     args = parser.parse_args()
+    if args.merge:
+        runs = previous_runs(args.out)
+        for path in args.merge:
+            runs.update(json.loads(Path(path).read_text())["runs"])
+        write_json(args.out, {"runs": runs})
+        return
 
     import torch
 
@@ -218,7 +235,8 @@ def main() -> None:
                               _pm(small_rt["valid_mean"], small_rt["valid_std"]),
                               _pm(small_rt["test_mean"], small_rt["test_std"]), "-"])  # fmt: skip
             results[dataset] = {"config_file": _rel(config_path(dataset, args)),
-                                "config": {k: v for k, v in base_cfg.items() if k not in ("storage", "name", "seed")},
+                                "config": {k: v for k, v in base_cfg.items()
+                                           if k not in ("storage", "name", "seed")},
                                 "baseline": baseline, "searches": searches}  # fmt: skip
     print(f"\nstudy seeds {args.seeds}, baseline/retrain training seeds {args.baseline_seeds}; "
           f"accuracies in %; target: test >= baseline mean with <= 0.5x params")  # fmt: skip
