@@ -14,6 +14,7 @@ with ``--baseline-seeds`` training seeds.
 Runs a serial ask/tell loop in this process (no store, no worker pool): the machine is shared.
 
     python benchmarks/qnas_training.py                                  # 2 seeds x 24 candidates
+    python benchmarks/qnas_training.py --datasets mnist1d --seeds 0     # add/redo one dataset
     python benchmarks/qnas_training.py --datasets digits --seeds 0 --candidates 6   # quick look
 """
 
@@ -100,17 +101,14 @@ def main(argv=None) -> dict:
 
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
-    report: dict = {
-        "benchmark": "qnas_training",
-        "seeds": seeds,
-        "candidates": args.candidates,
-        "baseline_seeds": args.baseline_seeds,
-        "results": {},
-    }
-    started = time.time()
+    out = ROOT / "benchmarks" / "results" / "qnas_training.json"
+    report: dict = {"benchmark": "qnas_training", "results": {}}
     for dataset in args.datasets.split(","):
+        t0 = time.time()
         space, evaluator, config = components(dataset)
-        entry: dict = {"space_options": config.get("space_options", {}),
+        entry: dict = {"seeds": seeds, "candidates": args.candidates,
+                       "baseline_seeds": args.baseline_seeds,
+                       "space_options": config.get("space_options", {}),
                        "evaluator_options": config.get("evaluator_options", {})}
         baseline = space.hand_designed(dataset)
         runs = [evaluator.evaluate(baseline, None, s) for s in range(args.baseline_seeds)]
@@ -121,40 +119,43 @@ def main(argv=None) -> dict:
             "params": runs[0]["params"],
         }
         for method in args.methods.split(","):
-            t0 = time.time()
-            bests, histories = [], []
+            bests, failed = [], 0
             for seed in seeds:
                 best, history = search(method, space, evaluator, dataset, seed, args.candidates)
                 bests.append(best)
-                histories.append(history)
+                failed += sum(h["valid_accuracy"] is None for h in history)
             entry[method] = {
                 "best_test_accuracy": mean_std(b["test_accuracy"] for b in bests),
                 "best_valid_accuracy": mean_std(b["valid_accuracy"] for b in bests),
                 "best_params": mean_std(b["params"] for b in bests),
                 "best": bests,
-                "failed": sum(h["valid_accuracy"] is None for hist in histories for h in hist),
-                "seconds": round(time.time() - t0, 1),
+                "failed": failed,
             }
+        entry["seconds"] = round(time.time() - t0, 1)
         report["results"][dataset] = entry
-    report["seconds"] = round(time.time() - started, 1)
+        print_entry(dataset, entry, args.methods.split(","))
+        if not args.no_save:  # merge: keep datasets measured by other invocations
+            saved = json.loads(out.read_text()) if out.exists() else {"benchmark": "qnas_training"}
+            saved.setdefault("results", {})[dataset] = entry
+            out.write_text(json.dumps(saved, indent=2) + "\n")
+            print(f"wrote {out.relative_to(ROOT)}", flush=True)
+    return report
 
-    print(f"real training; study seeds {seeds}, {args.candidates} candidates per search, "
-          f"hand-designed trained with {args.baseline_seeds} seeds; mean +- std over seeds")
+
+def print_entry(dataset: str, entry: dict, methods) -> None:
+    print(f"{dataset}: real training; study seeds {entry['seeds']}, {entry['candidates']} "
+          f"candidates per search, hand-designed trained with {entry['baseline_seeds']} seeds; "
+          f"mean +- std over seeds; {entry['seconds']} s")
     print(f"{'dataset':<9} {'method':<14} {'test acc (best by valid)':>25} {'valid acc':>16} "
           f"{'params (M)':>18}")
-    for dataset, entry in report["results"].items():
-        hd = entry["hand_designed"]
-        print(f"{dataset:<9} {'hand-designed':<14} {_fmt(hd['test_accuracy']):>25} "
-              f"{_fmt(hd['valid_accuracy']):>16} {hd['params']:>18.4f}")
-        for method in args.methods.split(","):
-            row = entry[method]
-            print(f"{dataset:<9} {method:<14} {_fmt(row['best_test_accuracy']):>25} "
-                  f"{_fmt(row['best_valid_accuracy']):>16} {_fmt(row['best_params'], 4):>18}")
-    if not args.no_save:
-        out = ROOT / "benchmarks" / "results" / "qnas_training.json"
-        out.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"wrote {out.relative_to(ROOT)}")
-    return report
+    hd = entry["hand_designed"]
+    print(f"{dataset:<9} {'hand-designed':<14} {_fmt(hd['test_accuracy']):>25} "
+          f"{_fmt(hd['valid_accuracy']):>16} {hd['params']:>18.4f}")
+    for method in methods:
+        row = entry[method]
+        print(f"{dataset:<9} {method:<14} {_fmt(row['best_test_accuracy']):>25} "
+              f"{_fmt(row['best_valid_accuracy']):>16} {_fmt(row['best_params'], 4):>18}",
+              flush=True)
 
 
 def _fmt(stat, digits=2):
