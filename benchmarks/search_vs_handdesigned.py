@@ -172,12 +172,13 @@ def main() -> None:
                         help="keep the runs already in the JSON (e.g. config variants next to the default)")
     parser.add_argument("--merge", nargs="+", metavar="JSON",
                         help="only add the labelled runs of these result files to results/<out>.json")
+    parser.add_argument("--note", default=None, help="with --merge: a note stored in the JSON")
     args = parser.parse_args()
     if args.merge:
         runs = previous_runs(args.out)
         for path in args.merge:
             runs.update(json.loads(Path(path).read_text())["runs"])
-        write_json(args.out, {"runs": runs})
+        write_json(args.out, {"note": args.note, "runs": runs} if args.note else {"runs": runs})
         return
 
     import torch
