@@ -152,6 +152,12 @@ def methods(names: list[str], nsga2_configs: dict[str, dict]) -> dict[str, Calla
     except ImportError:
         pass
     try:
+        from nasforge.strategies.pareto_local import ParetoLocalSearch
+
+        available["pareto_local"] = lambda p, s, b: run_strategy(ParetoLocalSearch, p, s, b)
+    except ImportError:
+        pass
+    try:
         from nasforge.strategies.qnas import QNAS
 
         available["qnas"] = lambda p, s, b: run_strategy(QNAS, p, s, b)
@@ -177,6 +183,28 @@ def _compare_with_optuna(rows: list[dict], dataset: str, pair: str, checkpoints:
         print(f"  {row['method']} gap / optuna gap {ratios}")
 
 
+def _merged(old: dict, new: dict, checkpoints: list[int]) -> dict:
+    """Old rows of (dataset, pair, method) not re-run, then the new rows, ratios recomputed."""
+    if old["protocol"]["seeds"] != new["protocol"]["seeds"] or (
+        old["protocol"]["budget"] != new["protocol"]["budget"]
+    ):
+        raise SystemExit("--merge needs the same seeds and budget as the stored results")
+    fresh = {(r["dataset"], r["pair"], r["method"]) for r in new["results"]}
+    rows = [r for r in old["results"] if (r["dataset"], r["pair"], r["method"]) not in fresh]
+    new["protocol"]["merged_from_earlier_runs"] = sorted({r["method"] for r in rows})
+    new["protocol"]["nsga2_configs"] = {
+        **old["protocol"].get("nsga2_configs", {}), **new["protocol"]["nsga2_configs"]
+    }
+    new["results"] = rows + new["results"]
+    for row in new["results"]:
+        row.pop("gap_ratio_to_optuna", None)
+    print("\nmerged with earlier rows; gap / optuna gap:")
+    for dataset, pair in dict.fromkeys((r["dataset"], r["pair"]) for r in new["results"]):
+        print(f"{dataset} / {pair}")
+        _compare_with_optuna(new["results"], dataset, pair, checkpoints)
+    return new
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -184,7 +212,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=30, help="seeds 0..N-1 (default 30)")
     parser.add_argument("--budget", type=int, default=300, help="queries per run (default 300)")
-    parser.add_argument("--methods", default="nsga2,qnas,random,uniform,optuna_nsga2")
+    parser.add_argument(
+        "--methods", default="nsga2,pareto_local,qnas,random,uniform,optuna_nsga2"
+    )
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--pairs", default=",".join(PAIRS))
     parser.add_argument("--data", default=None, help="data folder (default ../shared/data)")
@@ -194,6 +224,12 @@ def main(argv: list[str] | None = None) -> dict:
         help="JSON {row name: NSGA2 options}; method 'nsga2' runs every row (default: %(default)s)",
     )
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mo_nb201.json"))
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep rows of methods not run now from --out (runs are deterministic per seed, so "
+        "rows measured earlier on the same protocol stay valid); gap ratios are recomputed",
+    )
     args = parser.parse_args(argv)
 
     nsga2_configs = json.loads(args.nsga2)
@@ -242,6 +278,8 @@ def main(argv: list[str] | None = None) -> dict:
                 results["results"].append(row)
                 print(f"{name:<14}{cells}{per_run:>8.2f}", flush=True)
             _compare_with_optuna(results["results"], dataset, pair, checkpoints)
+    if args.merge and args.out and Path(args.out).exists():
+        results = _merged(json.loads(Path(args.out).read_text()), results, checkpoints)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

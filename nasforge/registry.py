@@ -23,6 +23,7 @@ STRATEGIES = {
     "local_search": "nasforge.strategies.local_search:LocalSearch",
     "qnas": "nasforge.strategies.qnas:QNAS",
     "nsga2": "nasforge.strategies.nsga2:NSGA2",
+    "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
 }
 
