@@ -178,7 +178,8 @@ def main() -> None:
         runs = previous_runs(args.out)
         for path in args.merge:
             runs.update(json.loads(Path(path).read_text())["runs"])
-        write_json(args.out, {"note": args.note, "runs": runs} if args.note else {"runs": runs})
+        note = args.note or previous_note(args.out)
+        write_json(args.out, {"note": note, "runs": runs} if note else {"runs": runs})
         return
 
     import torch
@@ -255,7 +256,13 @@ def main() -> None:
         "table": table, "results": results}  # fmt: skip
     runs = previous_runs(args.out) if args.append else {}
     runs[args.label] = run
-    write_json(args.out, {"runs": runs})
+    note = previous_note(args.out) if args.append else None
+    write_json(args.out, {"note": note, "runs": runs} if note else {"runs": runs})
+
+
+def previous_note(out: str) -> str | None:
+    path = Path(__file__).resolve().parent / "results" / f"{out}.json"
+    return json.loads(path.read_text()).get("note") if path.is_file() else None
 
 
 def previous_runs(out: str) -> dict[str, Any]:
