@@ -127,3 +127,17 @@ def test_bad_component_options_fail_before_the_store_is_touched(data_dir, tmp_pa
 def test_trial_record_roundtrip():
     trial = Trial(3, "a", 1, 12, TrialState.PRUNED, [1.0], {"m": 1}, None, 0.0, 1.0)
     assert trial.to_dict()["state"] == "PRUNED"
+
+
+def test_best_trial_ties_go_to_the_smaller_network_then_the_earliest(data_dir):
+    study = _study(data_dir, strategy_cls=RandomSearch)
+    study.optimize(n_trials=3)
+    trials = study.trials
+    for t, (value, params) in zip(trials, [(90.0, 2.0), (90.0, 1.0), (89.0, 0.1)]):
+        t.values, t.metrics = [value], {"valid_accuracy": value, "params": params}
+        study.store.finish_trial(study.record.study_id, t, None)
+    assert study.best_trial.number == trials[1].number
+    t = trials[0]
+    t.metrics["params"] = 1.0
+    study.store.finish_trial(study.record.study_id, t, None)
+    assert study.best_trial.number == trials[0].number

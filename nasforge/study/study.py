@@ -76,13 +76,19 @@ class Study:
 
     @property
     def best_trial(self) -> Trial | None:
-        """Best COMPLETE trial by the first objective (ties: the earliest)."""
+        """Best COMPLETE trial by the first objective.
+
+        Ties (common with small validation sets) go to the smaller network when trials report
+        ``params``, then to the earliest trial, so the choice is deterministic and favours economy.
+        """
         sign = self.objectives[0].sign
-        best: Trial | None = None
-        for trial in self.store.trials(self.record.study_id, [TrialState.COMPLETE]):
-            if trial.values and (best is None or sign * trial.values[0] > sign * best.values[0]):
-                best = trial
-        return best
+        complete = [t for t in self.store.trials(self.record.study_id, [TrialState.COMPLETE]) if t.values]
+        if not complete:
+            return None
+        return min(
+            complete,
+            key=lambda t: (-sign * t.values[0], _as_float(t.metrics.get("params")), t.number),
+        )
 
     # --- the loop --------------------------------------------------------------------------------
 
@@ -189,6 +195,13 @@ class Study:
         self.strategy.tell(arch, told)
         self.store.finish_trial(self.record.study_id, trial, self.strategy.state_dict())
         return trial
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
 
 
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
