@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
+from nasforge.errors import ArchitectureError  # noqa: E402
 from nasforge.objectives import Objective  # noqa: E402
 from nasforge.registry import resolve  # noqa: E402
 from nasforge.spaces.chain import ChainSpace  # noqa: E402
@@ -110,10 +111,18 @@ def main(argv=None) -> dict:
                        "baseline_seeds": args.baseline_seeds,
                        "space_options": config.get("space_options", {}),
                        "evaluator_options": config.get("evaluator_options", {})}
-        baseline = space.hand_designed(dataset)
-        runs = [evaluator.evaluate(baseline, None, s) for s in range(args.baseline_seeds)]
+        try:
+            baseline, trainer = space.hand_designed(dataset), evaluator
+            where = "the search space"
+        except ArchitectureError:  # the example's space may exclude the baseline's layers
+            baseline_space = ChainSpace()
+            options = config.get("evaluator_options", {})
+            trainer = resolve("evaluator", "trainer")(baseline_space, dataset=dataset, **options)
+            baseline, where = baseline_space.hand_designed(dataset), "the default ChainSpace"
+        runs = [trainer.evaluate(baseline, None, s) for s in range(args.baseline_seeds)]
         entry["hand_designed"] = {
             "arch": baseline.string,
+            "space": where,
             "test_accuracy": mean_std(r["test_accuracy"] for r in runs),
             "valid_accuracy": mean_std(r["valid_accuracy"] for r in runs),
             "params": runs[0]["params"],
