@@ -7,7 +7,8 @@ normalised min-max over the whole table (accuracy as 1 - normalised, so both are
 reference point is (1.1, 1.1). A query is one table lookup: Optuna's duplicate suggestions count,
 nasforge strategies never repeat an architecture (dedupe by isomorphism identity).
 
-Methods: nasforge NSGA-II (library defaults, and tuned for this budget), multi-objective Q-NAS,
+Methods: nasforge NSGA-II (library defaults, and tuned for this budget), nasforge Pareto local
+search (``pareto_local``, defaults; the recommended multi-objective strategy), multi-objective Q-NAS,
 nasforge random search (no repeats up to ``space.identity``), plain uniform sampling with repeats
 (what Optuna's RandomSampler does), Optuna NSGAIISampler(population_size=20, seed=seed).
 Strategies run a plain
@@ -15,6 +16,7 @@ ask(1)/tell loop (what a serial study does) so that thousands of runs finish in 
 
     python benchmarks/mo_nb201.py                       # full protocol: 30 seeds, 300 queries
     python benchmarks/mo_nb201.py --seeds 5 --budget 100 --methods nsga2,random   # quick look
+    python benchmarks/mo_nb201.py --methods pareto_local --merge   # re-run one row, keep the rest
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ class ParetoLocalSearch(Strategy):
         space: SearchSpace,
         seed: int = 0,
         objectives: Sequence[Objective] = (Objective("valid_accuracy", "max"),),
-        initial_size: int = 10,
+        initial_size: int = 20,
         select: str = "crowding",
         guide: str = "ridge",
         ridge_alpha: float = 1.0,
