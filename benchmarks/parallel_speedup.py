@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def main() -> None:
               f"{r['speedup']:>8.2f} {r['cores_1_worker']:>13.2f} {r['cores_2_workers']:>13.2f} "
               f"{r['trials_in_progress_2w']:>14.2f}")
     best = max(speedups)
-    print(f"median speedup {sorted(speedups)[len(speedups) // 2]:.2f}, best {best:.2f} "
+    print(f"median speedup {statistics.median(speedups):.2f}, best {best:.2f} "
           f"(target >= 1.8)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
