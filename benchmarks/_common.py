@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import subprocess
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,6 +29,14 @@ def write_json(name: str, payload: dict[str, Any]) -> Path:
     path.write_text(json.dumps(payload, indent=2))
     print(f"\nwrote {path}")
     return path
+
+
+def uptime() -> str:
+    """The machine's load, recorded beside figures that depend on it."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "n/a"
 
 
 def _fmt(value: Any) -> str:

@@ -31,14 +31,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
-from _common import print_table, write_json
+from _common import print_table, uptime, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {"digits": ROOT / "examples" / "digits.yaml", "mnist1d": ROOT / "examples" / "mnist1d.yaml"}
@@ -144,13 +143,6 @@ def _std(xs: list[float]) -> float:
 
 def _pm(mean: float, std: float) -> str:
     return f"{mean:.2f} +- {std:.2f}"
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "n/a"
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from _common import print_table, write_json
+from _common import print_table, uptime, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "examples" / "digits.yaml"
@@ -112,13 +112,6 @@ def run(workers: int, trials: int, folder: Path, interval: float, pss_every: flo
             "peak_rss_tree_mb": peak_rss / 2**20, "peak_pss_tree_mb": peak_pss / 2**20,
             "peak_rss_main_mb": peak_main / 2**20, "max_processes": max_procs,
             "first_complete_s": first, "wall_s": wall}  # fmt: skip
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "n/a"
 
 
 def main() -> None:
