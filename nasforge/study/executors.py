@@ -85,21 +85,29 @@ class Executor(ABC):
 
 
 class SerialExecutor(Executor):
-    """Runs each task in the calling process when the study waits for it (deterministic order)."""
+    """Runs tasks in the calling process when the study waits for them (deterministic order).
+
+    ``batch`` > 1 lets the study keep that many trials asked before any is told, then runs and
+    returns them together: the exact counterpart of a batch-synchronous pool or Ray executor with
+    ``workers=batch``, so a parallel study can be reproduced (or debugged) in one process.
+    """
 
     name = "serial"
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, batch: int = 1) -> None:
         if workers != 1:
             raise ConfigError(
                 f"the serial executor runs 1 worker, got workers={workers}; use executor 'local' or 'ray'"
             )
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ConfigError(f"parameter batch of SerialExecutor must be an integer >= 1, got {batch!r}")
+        self.batch = batch
         self._evaluator: Evaluator | None = None
         self._queue: list[Task] = []
 
     @property
     def capacity(self) -> int:
-        return 1
+        return self.batch
 
     def start(self, evaluator: Evaluator) -> None:
         self._evaluator = evaluator
@@ -108,7 +116,9 @@ class SerialExecutor(Executor):
         self._queue.append(task)
 
     def wait(self, timeout: float | None = None) -> list[Outcome]:
-        if not self._queue:
-            return []
-        assert self._evaluator is not None, "start() must be called before wait()"
-        return [run_task(self._evaluator, self._queue.pop(0))]
+        if self._evaluator is None:
+            raise RuntimeError("start() must be called before wait()")
+        if self.batch == 1:
+            return [run_task(self._evaluator, self._queue.pop(0))] if self._queue else []
+        tasks, self._queue = sorted(self._queue, key=lambda t: t.number), []
+        return [run_task(self._evaluator, task) for task in tasks]
