@@ -64,8 +64,11 @@ def create_study_from_config(config: StudyConfig | dict[str, Any]) -> Study:
     cfg = config if isinstance(config, StudyConfig) else parse_config(config)
     parts = build_components(cfg)
     parts["evaluator"].prepare()
+    if cfg.name is None:  # name the dataset the evaluator actually uses, not 'default'
+        dataset = cfg.dataset or parts["evaluator"].describe().get("dataset") or "default"
+        cfg = cfg.model_copy(update={"name": f"{cfg.space}-{cfg.strategy}-{dataset}-s{cfg.seed}"})
     stored = cfg.model_dump()
-    stored["name"] = cfg.study_name
+    stored["dataset"] = cfg.dataset or parts["evaluator"].describe().get("dataset")
     return create_study(
         name=cfg.study_name,
         space=parts["space"],
