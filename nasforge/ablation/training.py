@@ -18,7 +18,8 @@ def fit_classifier(
     seed: int,
     threads: int = 1,
 ) -> dict[str, Any]:
-    """Train with Adam + cross-entropy; return '<split>_accuracy' for each split and the loss.
+    """Train with Adam + cross-entropy; return '<split>_accuracy' (%) for each split, the loss and
+    ``params`` (millions), in the units the trainer and the NB201 tables use.
 
     Batch order comes from a torch.Generator seeded with ``seed`` (weights are seeded by the caller
     when it builds the model), so a trial is a pure function of its seed. Models this small run
@@ -55,6 +56,6 @@ def _fit(torch, model, x_train, y_train, splits, epochs, lr, batch_size, seed) -
     with torch.no_grad():
         for split, (xs, ys) in splits.items():
             pred = model(torch.as_tensor(xs, dtype=torch.float32)).argmax(1).numpy()
-            metrics[f"{split}_accuracy"] = float((pred == np.asarray(ys)).mean())
-    metrics["params"] = int(sum(p.numel() for p in model.parameters()))
+            metrics[f"{split}_accuracy"] = 100.0 * float((pred == np.asarray(ys)).mean())
+    metrics["params"] = sum(p.numel() for p in model.parameters()) / 1e6
     return metrics
