@@ -22,24 +22,21 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small GP matrices: threads only cost time here
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from nb201_search import DEFAULT_OPTIONS, method_runner, run_strategy  # noqa: E402
+from nb201_search import PROTOCOL, DEFAULT_OPTIONS, method_runner, run_protocol, run_strategy  # noqa: E402
 
-from nasforge.evaluators.tabular import ACCURACY_FILE, NB201Tabular  # noqa: E402
+from nasforge.evaluators.tabular import ACCURACY_FILE  # noqa: E402
 from nasforge.paths import data_file  # noqa: E402
-from nasforge.spaces.nb201 import NB201Space  # noqa: E402
 
 BO_OPTIONS: dict[str, Any] = {"n_init": 10, "pool_size": 200, "top_k": 10, "acquisition": "ei",
                               "target_transform": "yeo-johnson"}  # fmt: skip
@@ -68,7 +65,6 @@ def main(argv: list[str] | None = None) -> dict:
     methods = [m for m in args.methods.split(",") if m]
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     bo_options = {**BO_OPTIONS, **json.loads(args.bo_options)}
-    space = NB201Space()
 
     def runner(method: str):
         if method in KERNEL_OF:
@@ -76,28 +72,11 @@ def main(argv: list[str] | None = None) -> dict:
             return lambda *a: run_strategy("bo", options, *a)
         return method_runner(method, DEFAULT_OPTIONS.get(method, {}))
 
-    results: dict[str, Any] = {}
-    seconds: dict[str, float] = {}
-    for dataset in datasets:
-        evaluator = NB201Tabular(space, dataset, data_dir=args.data, hardware=False)
-        valid, test = evaluator.column("valid_accuracy", 200), evaluator.column("test_accuracy", 200)
-        results[dataset] = {}
-        for method in methods:
-            run = runner(method)
-            started = time.perf_counter()
-            runs = np.asarray([run(space, valid, test, seed, budgets[-1]) for seed in seeds])
-            seconds[f"{dataset}/{method}"] = round(time.perf_counter() - started, 1)
-            results[dataset][method] = {
-                str(b): {"mean": float(runs[:, b - 1].mean()),
-                         "std": float(runs[:, b - 1].std(ddof=1)) if len(seeds) > 1 else 0.0}
-                for b in budgets
-            }  # fmt: skip
-            print(f"  {dataset:15s} {method:11s} {seconds[f'{dataset}/{method}']:7.1f}s", file=sys.stderr, flush=True)
+    results, seconds = run_protocol({m: runner(m) for m in methods}, datasets, seeds, budgets, args.data)
 
     report = {
         "benchmark": "bo_nb201",
-        "protocol": "search on <dataset>/200/valid (cifar10: cifar10-valid/200/valid); report <dataset>/200/test "
-        "(cifar10: cifar10/200/test) of the best-by-valid architecture after B queries; mean, sample std over seeds",
+        "protocol": PROTOCOL,
         "data_file": str(data_file(ACCURACY_FILE, args.data)),
         "seeds": seeds,
         "budgets": budgets,

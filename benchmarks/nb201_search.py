@@ -103,6 +103,36 @@ def method_runner(method: str, options: dict) -> Callable[..., Trajectory]:
     )
 
 
+PROTOCOL = ("search on <dataset>/200/valid (cifar10: cifar10-valid/200/valid); report <dataset>/200/test "
+            "(cifar10: cifar10/200/test) of the best-by-valid architecture after B queries; "
+            "mean, sample std over seeds")
+
+
+def run_protocol(runners: dict[str, Callable[..., Trajectory]], datasets: list[str], seeds: list[int],
+                 budgets: list[int], data: str | None) -> tuple[dict[str, Any], dict[str, float]]:
+    """Every method on every dataset and seed: mean / std of the test trajectory at each budget,
+    and the seconds each (dataset, method) took. Shared by the NB201 benchmark scripts."""
+    space = NB201Space()
+    results: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+    for dataset in datasets:
+        evaluator = NB201Tabular(space, dataset, data_dir=data, hardware=False)
+        valid, test = evaluator.column("valid_accuracy", 200), evaluator.column("test_accuracy", 200)
+        results[dataset] = {}
+        for method, run in runners.items():
+            started = time.perf_counter()
+            runs = np.asarray([run(space, valid, test, seed, budgets[-1]) for seed in seeds])
+            timings[f"{dataset}/{method}"] = round(time.perf_counter() - started, 2)
+            results[dataset][method] = {
+                str(b): {"mean": float(runs[:, b - 1].mean()),
+                         "std": float(runs[:, b - 1].std(ddof=1)) if len(seeds) > 1 else 0.0}
+                for b in budgets
+            }  # fmt: skip
+            print(f"  {dataset:15s} {method:15s} done in {timings[f'{dataset}/{method}']:.1f}s",
+                  file=sys.stderr, flush=True)  # fmt: skip
+    return results, timings
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=50)
@@ -119,29 +149,13 @@ def main(argv: list[str] | None = None) -> dict:
     methods = [m for m in args.methods.split(",") if m]
     options = {**DEFAULT_OPTIONS, **json.loads(args.strategy_options)}
     seeds = list(range(args.seeds))
-    space = NB201Space()
     runners = {m: method_runner(m, options.get(m, {})) for m in methods}
 
-    results: dict[str, Any] = {}
-    timings: dict[str, float] = {}
-    for dataset in datasets:
-        evaluator = NB201Tabular(space, dataset, data_dir=args.data, hardware=False)
-        valid, test = evaluator.column("valid_accuracy", 200), evaluator.column("test_accuracy", 200)
-        results[dataset] = {}
-        for method in methods:
-            started = time.perf_counter()
-            runs = np.asarray([runners[method](space, valid, test, seed, budgets[-1]) for seed in seeds])
-            timings[f"{dataset}/{method}"] = round(time.perf_counter() - started, 2)
-            results[dataset][method] = {
-                str(b): {"mean": float(runs[:, b - 1].mean()), "std": float(runs[:, b - 1].std(ddof=1)) if len(seeds) > 1 else 0.0}
-                for b in budgets
-            }
-            print(f"  {dataset:15s} {method:15s} done in {timings[f'{dataset}/{method}']:.1f}s", file=sys.stderr)
+    results, timings = run_protocol(runners, datasets, seeds, budgets, args.data)
 
     comparison = compare_with_reference(results, len(seeds))
     report = {
-        "protocol": "search on <dataset>/200/valid (cifar10: cifar10-valid/200/valid); report <dataset>/200/test "
-        "(cifar10: cifar10/200/test) of the best-by-valid architecture after B queries; mean, sample std over seeds",
+        "protocol": PROTOCOL,
         "data_file": str(data_file(ACCURACY_FILE, args.data)),
         "seeds": seeds,
         "budgets": budgets,
