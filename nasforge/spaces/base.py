@@ -87,14 +87,26 @@ class SearchSpace(ABC):
                 continue
         raise ArchitectureError(f"space {self.name!r}: no valid architecture in {_MAX_RETRIES} samples")
 
+    #: if set, mutate changes one more gene after every this many failed attempts (for spaces
+    #: where some members have no valid one-gene change); None keeps mutation to one gene
+    mutation_widen_every: int | None = None
+
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
-        """Change one gene (retrying until the result is valid and different)."""
+        """Change one gene (retrying until the result is valid and different).
+
+        With :attr:`mutation_widen_every` set, the number of changed genes grows with misses.
+        """
         values = list(self.to_genes(arch))
         genes = list(self.genes())
-        for _ in range(_MAX_RETRIES):
-            i = int(rng.integers(len(genes)))
+        for attempt in range(_MAX_RETRIES):
+            count = 1 + attempt // self.mutation_widen_every if self.mutation_widen_every else 1
+            if count == 1:
+                indices = [int(rng.integers(len(genes)))]
+            else:
+                indices = rng.choice(len(genes), size=min(count, len(genes)), replace=False)
             candidate = list(values)
-            candidate[i] = _perturb_gene(genes[i], values[i], rng)
+            for i in indices:
+                candidate[i] = _perturb_gene(genes[i], values[i], rng)
             try:
                 child = self.from_genes(candidate)
             except ArchitectureError:
