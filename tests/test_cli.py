@@ -124,3 +124,9 @@ def test_asha_from_the_cli_prunes_at_12_epochs(tmp_path, data_dir, capsys):
     assert main(["search", "--space", "nb201", "--storage", str(db), "--data", str(data_dir),
                  "--scheduler", "hyperband"]) == 2  # fmt: skip
     assert "unknown scheduler 'hyperband'" in capsys.readouterr().err
+
+
+def test_resume_of_a_missing_file_does_not_create_it(tmp_path):
+    missing = tmp_path / "nope.db"
+    assert main(["resume", "x", "--storage", str(missing)]) == 2
+    assert not missing.exists()

@@ -81,7 +81,7 @@ class SQLiteStore:
     def create_study(self, name: str, config: dict[str, Any]) -> StudyRecord:
         try:
             with self._tx():
-                cur = self._db.execute(
+                self._db.execute(
                     "INSERT INTO studies (name, config, created) VALUES (?, ?, ?)",
                     (name, json.dumps(config), time.time()),
                 )
@@ -90,7 +90,7 @@ class SQLiteStore:
                 f"study {name!r} already exists in {self.path}; resume it with "
                 f"'nasforge resume {name}' or choose another --name"
             ) from None
-        return self.get_study(name) if cur.lastrowid else self.get_study(name)
+        return self.get_study(name)
 
     def get_study(self, name: str) -> StudyRecord:
         row = self._db.execute(

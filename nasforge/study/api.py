@@ -93,9 +93,9 @@ def load_study(
 
     ``overrides`` may change how it runs (data, workers, executor), never what it searches.
     """
-    store = _store(storage)
     if not isinstance(storage, SQLiteStore) and not Path(storage).is_file():
-        raise ConfigError(f"storage file {str(storage)!r} not found")
+        raise ConfigError(f"storage file {str(storage)!r} not found")  # before sqlite creates it
+    store = _store(storage)
     record = store.get_study(name)
     if "space_options" not in record.config:
         raise ConfigError(

@@ -76,19 +76,8 @@ class Study:
 
     @property
     def best_trial(self) -> Trial | None:
-        """Best COMPLETE trial by the first objective.
-
-        Ties (common with small validation sets) go to the smaller network when trials report
-        ``params``, then to the earliest trial, so the choice is deterministic and favours economy.
-        """
-        sign = self.objectives[0].sign
-        complete = [t for t in self.store.trials(self.record.study_id, [TrialState.COMPLETE]) if t.values]
-        if not complete:
-            return None
-        return min(
-            complete,
-            key=lambda t: (-sign * t.values[0], _as_float(t.metrics.get("params")), t.number),
-        )
+        """Best COMPLETE trial by the first objective (see :func:`best_of`)."""
+        return best_of(self.trials, self.objectives[0])
 
     # --- the loop --------------------------------------------------------------------------------
 
@@ -195,6 +184,21 @@ class Study:
         self.strategy.tell(arch, told)
         self.store.finish_trial(self.record.study_id, trial, self.strategy.state_dict())
         return trial
+
+
+def best_of(trials: Sequence[Trial], objective: Objective) -> Trial | None:
+    """Best COMPLETE trial by ``objective``.
+
+    Ties (common with small validation sets) go to the smaller network when trials report
+    ``params``, then to the earliest trial, so the choice is deterministic and favours economy.
+    """
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+    if not complete:
+        return None
+    return min(
+        complete,
+        key=lambda t: (-objective.sign * t.values[0], _as_float(t.metrics.get("params")), t.number),
+    )
 
 
 def _as_float(value: Any) -> float:
