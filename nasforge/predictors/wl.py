@@ -104,10 +104,6 @@ class WLKernel:
         counts = np.fromiter(merged.values(), dtype=float, count=len(merged))
         return ids, counts, float(np.sqrt(counts @ counts))
 
-    def feature_matrix(self, graphs: Sequence[LabelledDAG], h: int):
-        """Sparse (graphs x labels) count matrix of levels 0..h."""
-        return self._matrix([self._row(g, h) for g in graphs])
-
     def _matrix(self, rows: list[tuple[np.ndarray, np.ndarray, float]]):
         from scipy.sparse import csr_matrix
 

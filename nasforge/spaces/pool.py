@@ -124,11 +124,6 @@ class PoolSpace(SearchSpace):
         position = self._position(arch)
         return [self._members[i] for i in self._nearest(self._genes[position], exclude=position, count=self.k)]
 
-    def crossover(self, a: Architecture, b: Architecture, rng: np.random.Generator) -> Architecture:
-        va, vb = self.to_genes(a), self.to_genes(b)
-        mask = rng.random(len(va)) < 0.5
-        return self.from_genes([x if m else y for x, y, m in zip(va, vb, mask)])
-
     def __repr__(self) -> str:
         return f"PoolSpace({self.base!r}, {len(self)} architectures)"
 
