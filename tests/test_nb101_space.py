@@ -106,3 +106,12 @@ def test_genes_pad_small_cells_and_mutation_stays_valid(space):
     graph = space.to_graph(child)
     assert graph.labels == tuple(space.spec(child)[1])
     assert len(graph.edges) == int(space.spec(child)[0].sum())
+
+
+def test_the_bare_cell_mutates_by_widening_to_several_genes(space):
+    # input -> output has no valid one-gene change (a new node needs two new edges), so the base
+    # mutate must change more genes after repeated misses
+    bare = space.from_string("0100|input,output")
+    child = space.mutate(bare, np.random.default_rng(0))
+    assert child != bare and len(space.spec(child)[1]) > 2
+    space.validate(child)
