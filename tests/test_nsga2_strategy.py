@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Sequence
 
 import numpy as np
 import pytest
 
-from nasforge.architecture import Architecture, Integer
-from nasforge.errors import ArchitectureError, ConfigError
+from nasforge.architecture import Architecture
+from nasforge.errors import ConfigError
 from nasforge.objectives import Objective
 from nasforge.spaces.base import SearchSpace
 from nasforge.spaces.nb201 import NB201Space
@@ -18,31 +17,9 @@ from nasforge.strategies.nsga2 import NSGA2
 from nasforge.strategies.ranking import nondominated_mask
 from nasforge.testing import check_strategy
 from nasforge.trial import TrialState
+from tests.helpers.spaces import BoundedSumSpace
 
 TWO = [Objective("score", "max"), Objective("cost", "min")]
-
-
-class BudgetSpace(SearchSpace):
-    """Four integer genes 0..3 summing to at most 6: invalid vectors exist, so repair matters."""
-
-    name = "budget"
-
-    def genes(self):
-        return [Integer(f"g{i}", 0, 3) for i in range(4)]
-
-    def from_genes(self, values: Sequence) -> Architecture:
-        values = [int(v) for v in values]
-        if len(values) != 4 or any(not 0 <= v <= 3 for v in values):
-            raise ArchitectureError(f"budget needs 4 genes in 0..3, got {values}")
-        if sum(values) > 6:
-            raise ArchitectureError(f"budget genes sum to {sum(values)} > 6")
-        return self._make("-".join(map(str, values)), values)
-
-    def from_string(self, text: str) -> Architecture:
-        try:
-            return self.from_genes([int(p) for p in text.split("-")])
-        except ValueError as exc:
-            raise ArchitectureError(f"bad budget string {text!r}") from exc
 
 
 def budget_values(arch: Architecture) -> list[float]:
@@ -67,13 +44,13 @@ def test_conformance_on_nb201_two_objectives():
 
 
 def test_conformance_with_repair_on_a_constrained_space():
-    space = BudgetSpace()
+    space = BoundedSumSpace("budget", n_genes=4, high=3, max_sum=6)
     make = lambda seed: NSGA2(space, seed=seed, objectives=TWO, population_size=4)  # noqa: E731
     check_strategy(make, space, budget_values)
 
 
 def test_children_are_repaired_valid_and_never_repeat_until_the_space_is_exhausted():
-    space = BudgetSpace()
+    space = BoundedSumSpace("budget", n_genes=4, high=3, max_sum=6)
     valid = sum(1 for v in itertools.product(range(4), repeat=4) if sum(v) <= 6)  # 150 of 256
     strategy = NSGA2(space, seed=1, objectives=TWO, population_size=8, max_attempts=30)
     asked: list[str] = []
@@ -101,7 +78,7 @@ def test_identity_dedupe_never_asks_two_isomorphic_nb201_cells():
 
 
 def test_survivors_are_the_best_fronts_and_keep_the_extremes():
-    space = BudgetSpace()
+    space = BoundedSumSpace("budget", n_genes=4, high=3, max_sum=6)
     strategy = NSGA2(space, seed=2, objectives=TWO, population_size=6)
     told: list[tuple[str, list[float]]] = []
     for _ in range(8):

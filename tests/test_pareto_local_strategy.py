@@ -4,44 +4,22 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Sequence
 
 import numpy as np
 import pytest
 
-from nasforge.architecture import Architecture, Integer
-from nasforge.errors import ArchitectureError, ConfigError
+from nasforge.architecture import Architecture
+from nasforge.errors import ConfigError
 from nasforge.objectives import Objective
 from nasforge.registry import STRATEGIES
-from nasforge.spaces.base import SearchSpace
 from nasforge.spaces.nb201 import NB201Space
 from nasforge.strategies.pareto_local import ParetoLocalSearch
 from nasforge.strategies.random import RandomSearch
 from nasforge.strategies.ranking import nondominated_mask
 from nasforge.testing import check_strategy
+from tests.helpers.spaces import BoundedSumSpace
 
 TWO = [Objective("score", "max"), Objective("cost", "min")]
-
-
-class GridSpace(SearchSpace):
-    """Three integer genes 0..4 summing to at most 9: a small space with invalid vectors."""
-
-    name = "grid"
-
-    def genes(self):
-        return [Integer(f"g{i}", 0, 4) for i in range(3)]
-
-    def from_genes(self, values: Sequence) -> Architecture:
-        values = [int(v) for v in values]
-        if len(values) != 3 or any(not 0 <= v <= 4 for v in values) or sum(values) > 9:
-            raise ArchitectureError(f"grid needs 3 genes in 0..4 summing to <= 9, got {values}")
-        return self._make("-".join(map(str, values)), values)
-
-    def from_string(self, text: str) -> Architecture:
-        try:
-            return self.from_genes([int(p) for p in text.split("-")])
-        except ValueError as exc:
-            raise ArchitectureError(f"bad grid string {text!r}") from exc
 
 
 def grid_values(arch: Architecture) -> list[float]:
@@ -80,7 +58,7 @@ def test_conformance_on_nb201_two_objectives(options):
 
 
 def test_conformance_on_a_constrained_integer_space_and_one_objective():
-    space = GridSpace()
+    space = BoundedSumSpace("grid", n_genes=3, high=4, max_sum=9)
     check_strategy(
         lambda seed: ParetoLocalSearch(space, seed=seed, objectives=TWO, initial_size=4),
         space,
@@ -139,7 +117,7 @@ def test_expansions_are_neighbours_of_the_front_and_front_matches_the_archive():
 
 
 def test_failed_trials_are_never_on_the_front_nor_asked_again():
-    space = GridSpace()
+    space = BoundedSumSpace("grid", n_genes=3, high=4, max_sum=9)
     strategy = ParetoLocalSearch(space, seed=0, objectives=TWO, initial_size=3)
     failed, asked = set(), []
     for step in range(40):
@@ -155,7 +133,7 @@ def test_failed_trials_are_never_on_the_front_nor_asked_again():
 
 
 def test_asks_in_flight_are_distinct_and_the_space_is_exhausted_without_repeats():
-    space = GridSpace()
+    space = BoundedSumSpace("grid", n_genes=3, high=4, max_sum=9)
     valid = sum(1 for v in itertools.product(range(5), repeat=3) if sum(v) <= 9)
     strategy = ParetoLocalSearch(space, seed=5, objectives=TWO, initial_size=2)
     asked: list[str] = []

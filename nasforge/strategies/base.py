@@ -18,6 +18,18 @@ from ..objectives import Objective
 from ..spaces.base import SearchSpace
 
 
+def is_integer(value: Any) -> bool:
+    """True for Python and NumPy integers, but not for ``bool``."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_int(owner: str, name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int, or a ConfigError naming parameter ``name`` of strategy ``owner``."""
+    if not is_integer(value) or value < minimum:
+        raise ConfigError(f"parameter {name} of {owner} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 class Strategy(ABC):
     """Base class; subclasses implement ``_ask_one`` (or ``ask``), ``tell`` and their state."""
 

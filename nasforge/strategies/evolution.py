@@ -20,7 +20,7 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from .base import Strategy
+from .base import Strategy, check_int
 
 
 class RegularizedEvolution(Strategy):
@@ -36,9 +36,9 @@ class RegularizedEvolution(Strategy):
         mutations: int = 1,
     ) -> None:
         super().__init__(space, seed, objectives)
-        _check_int("population", population, 1)
-        _check_int("sample_size", sample_size, 1)
-        _check_int("mutations", mutations, 1)
+        population = check_int("RegularizedEvolution", "population", population, 1)
+        sample_size = check_int("RegularizedEvolution", "sample_size", sample_size, 1)
+        mutations = check_int("RegularizedEvolution", "mutations", mutations, 1)
         if sample_size > population:
             raise ConfigError(
                 f"parameter sample_size of RegularizedEvolution must be <= population ({population}), got {sample_size}"
@@ -89,9 +89,3 @@ class RegularizedEvolution(Strategy):
         self._population = deque((self.space.from_string(s), float(v)) for s, v in state["population"])
         self._pending_random = list(state["pending_random"])
 
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(
-            f"parameter {name} of RegularizedEvolution must be an integer >= {minimum}, got {value!r}"
-        )

@@ -21,7 +21,7 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from .base import Strategy
+from .base import Strategy, check_int
 from .random import sample_unseen
 
 _FAILED = float("-inf")
@@ -43,8 +43,7 @@ class LocalSearch(Strategy):
         for name, value in (("restarts", restarts), ("first_improvement", first_improvement)):
             if not isinstance(value, bool):
                 raise ConfigError(f"parameter {name} of LocalSearch must be true or false, got {value!r}")
-        if isinstance(initial, bool) or not isinstance(initial, int) or initial < 1:
-            raise ConfigError(f"parameter initial of LocalSearch must be an integer >= 1, got {initial!r}")
+        initial = check_int("LocalSearch", "initial", initial, 1)
         self.restarts = restarts
         self.initial = initial
         self.first_improvement = first_improvement

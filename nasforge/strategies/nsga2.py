@@ -34,7 +34,7 @@ from ..architecture import Architecture, Categorical, Float, Gene, Integer
 from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from .base import Strategy
+from .base import Strategy, check_int
 from .ranking import CROWDING, rank_and_crowding, selection_order
 
 _ROUNDING_MARGIN = 0.5 - 1e-9
@@ -81,19 +81,19 @@ class NSGA2(Strategy):
         if not genes:
             raise ConfigError(f"NSGA-II needs a space with genes; space {space.name!r} has none")
         self._genes: list[Gene] = genes
-        self.population_size = _int_option("population_size", population_size, low=2)
+        self.population_size = check_int("NSGA2", "population_size", population_size, 2)
         self.offspring_size = (
             self.population_size
             if offspring_size is None
-            else _int_option("offspring_size", offspring_size, low=1)
+            else check_int("NSGA2", "offspring_size", offspring_size, 1)
         )
         self.initial_size = (
             self.population_size
             if initial_size is None
-            else _int_option("initial_size", initial_size, low=self.population_size)
+            else check_int("NSGA2", "initial_size", initial_size, self.population_size)
         )
         self.crossover_prob = _prob_option("crossover_prob", crossover_prob)
-        self.crossover_points = _int_option("crossover_points", crossover_points, low=1)
+        self.crossover_points = check_int("NSGA2", "crossover_points", crossover_points, 1)
         if len(genes) > 1 and self.crossover_points > len(genes) - 1:
             raise ConfigError(
                 f"parameter crossover_points of NSGA2 must be at most {len(genes) - 1} "
@@ -111,7 +111,7 @@ class NSGA2(Strategy):
             self.mutation_prob = min(0.5, 1.0 / len(genes))
         else:
             self.mutation_prob = _prob_option("mutation_prob", mutation_prob)
-        self.max_attempts = _int_option("max_attempts", max_attempts, low=1)
+        self.max_attempts = check_int("NSGA2", "max_attempts", max_attempts, 1)
         if dedupe not in DEDUPE:
             raise ConfigError(f"parameter dedupe of NSGA2 must be one of {DEDUPE}, got {dedupe!r}")
         self.dedupe = dedupe
@@ -345,12 +345,6 @@ def _positions(order: np.ndarray) -> np.ndarray:
     positions = np.empty(len(order), dtype=int)
     positions[order] = np.arange(len(order))
     return positions
-
-
-def _int_option(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"parameter {name} of NSGA2 must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _prob_option(name: str, value: Any) -> float:

@@ -37,7 +37,7 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from .base import Strategy
+from .base import Strategy, check_int
 from .random import sample_unseen
 from .ranking import CROWDING, rank_and_crowding, to_minimisation
 
@@ -75,13 +75,7 @@ class ParetoLocalSearch(Strategy):
         dedupe: str = "string",
     ) -> None:
         super().__init__(space, seed=seed, objectives=objectives)
-        if isinstance(initial_size, bool) or not isinstance(initial_size, (int, np.integer)) or (
-            initial_size < 1
-        ):
-            raise ConfigError(
-                "parameter initial_size of ParetoLocalSearch must be an integer >= 1, "
-                f"got {initial_size!r}"
-            )
+        check_int("ParetoLocalSearch", "initial_size", initial_size, 1)
         if isinstance(ridge_alpha, bool) or not isinstance(ridge_alpha, (int, float)) or not (
             ridge_alpha > 0 and np.isfinite(ridge_alpha)
         ):

@@ -37,7 +37,7 @@ from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from .base import Strategy
+from .base import Strategy, is_integer
 from .qnas_quantum import QuantumPopulation
 
 #: Published Q-NAS settings (Szwarcman et al.; the original implementation's defaults).
@@ -411,18 +411,15 @@ def _validate(s: dict[str, Any], space: SearchSpace) -> None:
     def bad(name: str, allowed: str) -> ConfigError:
         return ConfigError(f"parameter {name} of QNAS must be {allowed}, got {s[name]!r}")
 
-    def is_int(v: Any) -> bool:
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
     def is_real(v: Any) -> bool:
         number = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
         return number and math.isfinite(v)
 
     for name in ("population", "repetition", "update_quantum_gen"):
-        if not is_int(s[name]) or s[name] < 1:
+        if not is_integer(s[name]) or s[name] < 1:
             raise bad(name, "an integer >= 1")
     for name in ("max_generations", "patience"):
-        if s[name] is not None and (not is_int(s[name]) or s[name] < 1):
+        if s[name] is not None and (not is_integer(s[name]) or s[name] < 1):
             raise bad(name, "None or an integer >= 1")
     for name in ("crossover_rate", "update_quantum_rate"):
         if not is_real(s[name]) or not 0.0 <= s[name] <= 1.0:
@@ -434,7 +431,7 @@ def _validate(s: dict[str, Any], space: SearchSpace) -> None:
     if not is_real(s["penalty"]) or s["penalty"] < 0:
         raise bad("penalty", "a number >= 0")
     if s["reduction_limit"] is not None:
-        if not is_int(s["reduction_limit"]) or s["reduction_limit"] < 0:
+        if not is_integer(s["reduction_limit"]) or s["reduction_limit"] < 0:
             raise bad("reduction_limit", "None or an integer >= 0")
         if not callable(getattr(space, "reductions", None)):
             raise ConfigError(

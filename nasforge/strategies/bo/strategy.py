@@ -26,7 +26,7 @@ from ...architecture import Architecture, LabelledDAG
 from ...errors import ArchitectureError, ConfigError
 from ...objectives import Objective
 from ...spaces.base import SearchSpace
-from ..base import Strategy
+from ..base import Strategy, check_int, is_integer
 from .acquisition import ACQUISITIONS, acquire
 from .targets import TRANSFORMS, warp
 
@@ -64,8 +64,7 @@ class GraphBO(Strategy):
             raise ConfigError(f"parameter acquisition of bo must be one of {ACQUISITIONS}, got {acquisition!r}")
         for name, value, low in (("n_init", n_init, 1), ("pool_size", pool_size, 1), ("top_k", top_k, 1),
                                  ("neighbours_of", neighbours_of, 0)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ConfigError(f"parameter {name} of bo must be an integer >= {low}, got {value!r}")
+            check_int("bo", name, value, low)
         if isinstance(mutation_share, bool) or not isinstance(mutation_share, (int, float)) or not 0 <= mutation_share <= 1:
             raise ConfigError(f"parameter mutation_share of bo must be a number in [0, 1], got {mutation_share!r}")
         if target_transform not in TRANSFORMS:
@@ -103,7 +102,7 @@ class GraphBO(Strategy):
     # --- ask / tell --------------------------------------------------------------------------------
 
     def ask(self, n: int = 1) -> list[Architecture]:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        if not is_integer(n) or n < 1:
             raise ConfigError(f"ask(n) needs a positive integer n, got {n!r}")
         observed = [(a, v) for a, v in self._history if v is not None]
         proposals: list[Architecture] = []
