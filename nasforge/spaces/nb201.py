@@ -113,14 +113,6 @@ class NB201Space(SearchSpace):
             raise ArchitectureError(f"nb201 index must be an integer in 0..{NUM_ARCHS - 1}, got {index!r}")
         return self.from_genes(_genes_of_rank(int(_official_order()[0][index])))
 
-    def indices(self, archs: Sequence[Architecture]) -> np.ndarray:
-        """Vectorised :meth:`index` (benchmarks and oracles)."""
-        return _official_order()[1][[_rank(self.to_genes(a)) for a in archs]]
-
-    def all(self) -> list[Architecture]:
-        """Every member, in official index order."""
-        return [self.from_index(i) for i in range(NUM_ARCHS)]
-
     # --- identity, graph ---------------------------------------------------------------------------
 
     def identity(self, arch: Architecture) -> str:
