@@ -42,3 +42,20 @@ def test_malformed_tables_raise_data_error(tmp_path, text, fragment):
     path = _write(tmp_path / f"bad{abs(hash(text))}.csv.gz", text)
     with pytest.raises(DataError, match=fragment):
         load_indexed_csv(path)
+
+
+def test_benchmark_space_default_and_wrong_space():
+    from nasforge.errors import ConfigError
+    from nasforge.evaluators.nb101_tabular import NB101Tabular
+    from nasforge.evaluators.tables import benchmark_space
+    from nasforge.evaluators.tabular import NB201Tabular
+    from nasforge.spaces.nb101 import NB101Space
+    from nasforge.spaces.nb201 import NB201Space
+
+    assert isinstance(benchmark_space(None, NB201Space, "nb201"), NB201Space)
+    space = NB101Space()
+    assert benchmark_space(space, NB101Space, "nb101") is space
+    with pytest.raises(ConfigError, match="evaluator nb201 needs the nb201 space, got 'nb101'"):
+        NB201Tabular(NB101Space())
+    with pytest.raises(ConfigError, match="evaluator nb101 needs the nb101 space, got 'nb201'"):
+        NB101Tabular(NB201Space())

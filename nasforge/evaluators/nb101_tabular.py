@@ -23,9 +23,10 @@ from typing import Any, Sequence
 
 from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError, DataError
-from ..paths import data_dir as resolve_data_dir
+from ..paths import data_file
 from ..spaces.nb101 import NB101Space
 from .base import Evaluator
+from .tables import benchmark_space
 
 DEFAULT_FILE = "nb101/nb101_sample500.csv.gz"
 EPOCHS = 108
@@ -45,11 +46,9 @@ class NB101Tabular(Evaluator):
         data_dir: str | Path | None = None,
         path: str | Path | None = None,
     ) -> None:
-        if space is not None and getattr(space, "name", None) != "nb101":
-            raise ConfigError(f"evaluator nb101 needs the nb101 space, got {getattr(space, 'name', space)!r}")
+        self.space = benchmark_space(space, NB101Space, self.name)
         if dataset not in (None, *DATASETS):
             raise ConfigError(f"parameter dataset of nb101 must be one of {DATASETS}, got {dataset!r}")
-        self.space = space if space is not None else NB101Space()
         self.dataset = "cifar10"
         self.data_dir = str(data_dir) if data_dir is not None else None
         self.path = str(path) if path is not None else None
@@ -88,10 +87,7 @@ class NB101Tabular(Evaluator):
             if not path.is_file():
                 raise DataError(f"nb101 table {str(path)!r} not found")
             return path
-        path = resolve_data_dir(self.data_dir) / DEFAULT_FILE
-        if not path.is_file():
-            raise DataError(f"nb101 table {str(path)!r} not found; pass path= to your NB101 table")
-        return path
+        return data_file(DEFAULT_FILE, self.data_dir)
 
     def table(self) -> dict[str, dict[str, float]]:
         """Metrics per identity hash (loaded once, lazily, so the evaluator pickles small)."""

@@ -12,11 +12,11 @@ import gzip
 import io
 import threading
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 
 _CACHE: dict[tuple[str, str], "Table"] = {}
 _LOCK = threading.Lock()
@@ -65,6 +65,21 @@ class Table:
 
     def __len__(self) -> int:
         return len(next(iter(self._numeric.values()))) if self._numeric else 0
+
+
+def benchmark_space(space: Any, expected: type, evaluator: str) -> Any:
+    """``space`` if it is ``expected``'s space (by name), a fresh ``expected()`` if None.
+
+    Tabular evaluators look cells up by that space's index or hash, so any other space is a
+    ConfigError naming the evaluator.
+    """
+    if space is None:
+        return expected()
+    if getattr(space, "name", None) != expected.name:
+        raise ConfigError(
+            f"evaluator {evaluator} needs the {expected.name} space, got {getattr(space, 'name', space)!r}"
+        )
+    return space
 
 
 def load_indexed_csv(path: str | Path, text_columns: tuple[str, ...] = ("arch",)) -> Table:

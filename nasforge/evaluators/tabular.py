@@ -40,7 +40,7 @@ from ..errors import ConfigError, DataError
 from ..paths import data_file
 from ..spaces.nb201 import NUM_ARCHS, OPS, NB201Space
 from .base import Evaluator
-from .tables import Table, load_indexed_csv
+from .tables import Table, benchmark_space, load_indexed_csv
 
 DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
 FIDELITIES = (12, 200)
@@ -161,15 +161,11 @@ class NB201Tabular(Evaluator):
             raise ConfigError(
                 f"unknown option(s) {', '.join(sorted(options))} for evaluator nb201; allowed: hardware"
             )
-        if space is not None and getattr(space, "name", None) != "nb201":
-            raise ConfigError(
-                f"parameter space of NB201Tabular must be the nb201 space, got {getattr(space, 'name', space)!r}"
-            )
+        self.space = benchmark_space(space, NB201Space, self.name)
         dataset = "cifar10" if dataset is None else dataset
         _check_choice("dataset", dataset, DATASETS)
         if not isinstance(hardware, bool):
             raise ConfigError(f"parameter hardware of NB201Tabular must be true or false, got {hardware!r}")
-        self.space = space if space is not None else NB201Space()
         self.dataset = dataset
         self.hardware = hardware
         self.data_dir = None if data_dir is None else str(data_dir)

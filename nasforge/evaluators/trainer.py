@@ -143,7 +143,7 @@ class TrainerEvaluator(Evaluator):
         # cheap existence checks now; the arrays themselves load lazily in each process
         from ..data.load import resolve_source
 
-        self._source = resolve_source(self.dataset, self.data_dir)
+        resolve_source(self.dataset, self.data_dir)
         self._tensors: dict[str, Any] | None = None
 
     # --- pickling: settings only -------------------------------------------------------------
