@@ -64,7 +64,8 @@ class Executor(ABC):
 
     @abstractmethod
     def start(self, evaluator: Evaluator) -> None:
-        """Prepare workers for ``evaluator`` (called once before the first submit)."""
+        """Prepare workers for ``evaluator`` (called once before the first submit); the
+        evaluator's ``prepare()`` runs where its trials will run."""
 
     @abstractmethod
     def submit(self, task: Task) -> None:
@@ -110,6 +111,7 @@ class SerialExecutor(Executor):
         return self.batch
 
     def start(self, evaluator: Evaluator) -> None:
+        evaluator.prepare()
         self._evaluator = evaluator
 
     def submit(self, task: Task) -> None:

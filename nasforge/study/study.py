@@ -100,8 +100,7 @@ class Study:
         done = sum(n for state, n in self.counts().items() if state != TrialState.RUNNING.value)
         next_number = self.store.next_number(study_id)
 
-        self.evaluator.prepare()
-        self.executor.start(self.evaluator)
+        self.executor.start(self.evaluator)  # executors prepare it where trials run
         try:
             for trial in self.store.trials(study_id, [TrialState.RUNNING]):
                 trial.started = time.time()
