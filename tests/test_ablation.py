@@ -97,6 +97,34 @@ def test_feature_ablation_rejects_unknown_features():
         FeatureAblation("titanic")
 
 
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"executor": "serial", "workers": 2}, "the serial executor runs 1 worker"),
+        ({"executor": "nope"}, "unknown executor 'nope'"),
+        ({"executor": "local", "executor_options": {"bogus": 1}}, "has no option 'bogus'"),
+    ],
+)
+def test_ablation_executors_are_checked_like_a_search_config_s(fields, message):
+    from nasforge.ablation.config import build_executor, parse_ablation_config
+    from nasforge.study.pool import LocalPoolExecutor
+
+    pool = build_executor(parse_ablation_config({"kind": "features", "executor": "local",
+                                                 "workers": 2}))
+    assert isinstance(pool, LocalPoolExecutor) and pool.capacity == 2
+    with pytest.raises(ConfigError, match=message):
+        build_executor(parse_ablation_config({"kind": "features", **fields}))
+
+
+def test_a_non_finite_metric_fails_the_trial_as_in_a_search():
+    from nasforge.ablation.study import _finish
+    from nasforge.study.executors import Outcome
+
+    outcome = Outcome(0, {"valid_accuracy": float("nan")}, None, 0.0, 1.0)
+    trial = _finish(Trial(0, "base", 0, None), outcome, Objective.parse("valid_accuracy"))
+    assert trial.state == TrialState.FAILED and "is nan" in trial.error
+
 def _arch(component):
     from nasforge.ablation.evaluators import component_arch
 

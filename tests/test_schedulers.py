@@ -110,8 +110,8 @@ def test_make_scheduler_takes_rungs_from_the_evaluator(data_dir):
         make_scheduler("median")
 
 
-@needs_data
-def test_asha_in_an_nb201_study_prunes_at_12_and_completes_at_200(data_dir):
+def _asha_nb201_study(data_dir, name, seed, executor=None):
+    """An NB201 random-search study with ASHA over the 12 and 200 epoch tables."""
     from nasforge.evaluators.tabular import NB201Tabular
     from nasforge.spaces.nb201 import NB201Space
     from nasforge.strategies.random import RandomSearch
@@ -120,9 +120,22 @@ def test_asha_in_an_nb201_study_prunes_at_12_and_completes_at_200(data_dir):
     space = NB201Space()
     evaluator = NB201Tabular(space, dataset="cifar10", data_dir=str(data_dir), hardware=False)
     study = create_study(
-        name="asha", space=space, strategy=RandomSearch(space, seed=3), evaluator=evaluator,
+        name=name, space=space, strategy=RandomSearch(space, seed=seed), evaluator=evaluator,
         objectives=["valid_accuracy:max"], scheduler=ASHA(fidelities=[12, 200], eta=3),
+        executor=executor,
     )
+    return space, evaluator, study
+
+
+def _assert_values_from_fidelity_reached(space, evaluator, trials):
+    for t in trials:
+        expected = evaluator.evaluate(space.from_string(t.arch), t.fidelity)["valid_accuracy"]
+        assert t.values == [expected]
+
+
+@needs_data
+def test_asha_in_an_nb201_study_prunes_at_12_and_completes_at_200(data_dir):
+    space, evaluator, study = _asha_nb201_study(data_dir, "asha", seed=3)
     study.optimize(n_trials=30)
     trials = study.trials
     pruned = [t for t in trials if t.state == TrialState.PRUNED]
@@ -131,27 +144,16 @@ def test_asha_in_an_nb201_study_prunes_at_12_and_completes_at_200(data_dir):
     assert pruned and complete
     assert {t.fidelity for t in pruned} == {12} and {t.fidelity for t in complete} == {200}
     # each pruned trial carries its 12-epoch result, each complete one its 200-epoch result
-    for t in pruned[:3] + complete[:3]:
-        arch = space.from_string(t.arch)
-        expected = evaluator.evaluate(arch, t.fidelity)["valid_accuracy"]
-        assert t.values == [expected]
+    _assert_values_from_fidelity_reached(space, evaluator, pruned[:3] + complete[:3])
     assert len(complete) <= 30 // 3 + 3  # roughly the top third runs on
 
 
 @needs_data
 def test_asha_on_a_two_worker_pool_resubmits_survivors_asynchronously(data_dir):
-    from nasforge.evaluators.tabular import NB201Tabular
-    from nasforge.spaces.nb201 import NB201Space
-    from nasforge.strategies.random import RandomSearch
-    from nasforge.study import create_study
     from nasforge.study.pool import LocalPoolExecutor
 
-    space = NB201Space()
-    evaluator = NB201Tabular(space, dataset="cifar10", data_dir=str(data_dir), hardware=False)
-    study = create_study(
-        name="asha-pool", space=space, strategy=RandomSearch(space, seed=5), evaluator=evaluator,
-        objectives=["valid_accuracy:max"], scheduler=ASHA(fidelities=[12, 200], eta=3),
-        executor=LocalPoolExecutor(workers=2),
+    space, evaluator, study = _asha_nb201_study(
+        data_dir, "asha-pool", seed=5, executor=LocalPoolExecutor(workers=2)
     )
     study.optimize(n_trials=12)
     trials = study.trials
@@ -159,9 +161,8 @@ def test_asha_on_a_two_worker_pool_resubmits_survivors_asynchronously(data_dir):
     assert {(t.state, t.fidelity) for t in trials} == {
         (TrialState.PRUNED, 12), (TrialState.COMPLETE, 200)
     }
-    for t in trials:  # the recorded metrics are those of the fidelity reached
-        expected = evaluator.evaluate(space.from_string(t.arch), t.fidelity)["valid_accuracy"]
-        assert t.values == [expected]
+    # the recorded metrics are those of the fidelity reached
+    _assert_values_from_fidelity_reached(space, evaluator, trials)
 
 
 def test_median_rule_over_trainer_epochs_prunes_real_training_runs():

@@ -8,7 +8,7 @@ from typing import Any, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError
-from ..registry import EXECUTORS, resolve
+from ..config import _construct
 from .study import Ablation, FeatureAblation, ModelAblation
 
 
@@ -102,16 +102,7 @@ def build_ablation(cfg: AblationConfig) -> Ablation:
 
 
 def build_executor(cfg: AblationConfig):
-    if cfg.executor not in EXECUTORS:
-        raise ConfigError(
-            f"unknown executor {cfg.executor!r}; choose one of: {', '.join(sorted(EXECUTORS))}"
-        )
-    cls = resolve("executor", cfg.executor)
-    if cfg.executor == "serial":
-        if cfg.workers != 1 or cfg.executor_options:
-            raise ConfigError("executor 'serial' takes no workers or options; use executor: local")
-        return cls()
-    try:
-        return cls(workers=cfg.workers, **cfg.executor_options)
-    except TypeError as exc:
-        raise ConfigError(f"executor {cfg.executor!r}: {exc}") from None
+    """The executor a config names, built exactly as a search config's executor is."""
+    return _construct(
+        "executor", cfg.executor, (), {"workers": cfg.workers, **cfg.executor_options}
+    )

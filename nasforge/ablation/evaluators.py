@@ -37,7 +37,32 @@ def component_arch(component: str) -> Architecture:
     return Architecture("ablation", component, ())
 
 
-class ModelAblationEvaluator(Evaluator):
+class _AblationEvaluator(Evaluator):
+    """What both ablation evaluators share: the components, the training settings, the metrics."""
+
+    def __init__(
+        self, components: dict[str, Sequence[str]], epochs: int, lr: float, batch_size: int,
+        data_seed: int,
+    ) -> None:
+        _check_training(type(self).__name__, epochs, lr, batch_size)
+        self.components = {k: list(v) for k, v in components.items()}
+        self.epochs = epochs
+        self.lr = float(lr)
+        self.batch_size = batch_size
+        self.data_seed = data_seed
+
+    def metrics(self) -> Sequence[str]:
+        return ("valid_accuracy", "test_accuracy", "train_loss", "params")
+
+    def _removed(self, component: str) -> list[str]:
+        if component == BASE:
+            return []
+        if component not in self.components:
+            raise ConfigError(f"unknown ablation component {component!r}")
+        return self.components[component]
+
+
+class ModelAblationEvaluator(_AblationEvaluator):
     """Build the user's model from ``factory``, remove a component's modules, train, score.
 
     ``components`` maps component names to the module names they remove (``base`` removes none).
@@ -59,19 +84,11 @@ class ModelAblationEvaluator(Evaluator):
         data_seed: int = 0,
         factory_options: dict[str, Any] | None = None,
     ) -> None:
-        _check_training(type(self).__name__, epochs, lr, batch_size)
+        super().__init__(components, epochs, lr, batch_size, data_seed)
         self.factory = factory
-        self.components = {k: list(v) for k, v in components.items()}
         self.dataset = dataset
         self.data_dir = data_dir
-        self.epochs = epochs
-        self.lr = float(lr)
-        self.batch_size = batch_size
-        self.data_seed = data_seed
         self.factory_options = dict(factory_options or {})
-
-    def metrics(self) -> Sequence[str]:
-        return ("valid_accuracy", "test_accuracy", "train_loss", "params")
 
     def load_data(self):
         from ..data.load import load_dataset
@@ -99,13 +116,6 @@ class ModelAblationEvaluator(Evaluator):
             {"valid": (data.x_valid, data.y_valid), "test": (data.x_test, data.y_test)},
             epochs=fidelity or self.epochs, lr=self.lr, batch_size=self.batch_size, seed=seed,
         )
-
-    def _removed(self, component: str) -> list[str]:
-        if component == BASE:
-            return []
-        if component not in self.components:
-            raise ConfigError(f"unknown ablation component {component!r}")
-        return self.components[component]
 
     def describe(self) -> dict[str, Any]:
         return {"evaluator": self.name, "factory": self.factory, "dataset": self.dataset,
@@ -151,7 +161,7 @@ def check_tabular_dataset(dataset: str) -> None:
         )
 
 
-class FeatureAblationEvaluator(Evaluator):
+class FeatureAblationEvaluator(_AblationEvaluator):
     """Train a logistic-regression or MLP classifier without one input feature (or group).
 
     The (small) table is loaded once here and shipped with the evaluator, so workers never import
@@ -181,19 +191,11 @@ class FeatureAblationEvaluator(Evaluator):
             raise ConfigError(
                 f"parameter hidden of {owner} must be a positive integer, got {hidden!r}"
             )
-        _check_training(owner, epochs, lr, batch_size)
-        self.components = {k: list(v) for k, v in components.items()}
+        super().__init__(components, epochs, lr, batch_size, data_seed)
         self.dataset = dataset
         self.model = model
         self.hidden = hidden
-        self.epochs = epochs
-        self.lr = float(lr)
-        self.batch_size = batch_size
-        self.data_seed = data_seed
         self.table = load_tabular(dataset, data_seed)
-
-    def metrics(self) -> Sequence[str]:
-        return ("valid_accuracy", "test_accuracy", "train_loss", "params")
 
     def evaluate(self, arch: Architecture, fidelity: int | None, seed: int) -> dict[str, Any]:
         import torch
@@ -202,7 +204,7 @@ class FeatureAblationEvaluator(Evaluator):
         from .training import fit_classifier
 
         table = self.table
-        dropped = [] if arch.string == BASE else self.components[arch.string]
+        dropped = self._removed(arch.string)
         keep = [i for i, f in enumerate(table["features"]) if f not in dropped]
         torch.manual_seed(int(seed))
         width, classes = len(keep), table["num_classes"]

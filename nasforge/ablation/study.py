@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 from ..errors import ConfigError
 from ..evaluators.base import Evaluator
-from ..objectives import Objective
+from ..objectives import Objective, values_of
 from ..study.executors import Executor, Outcome, SerialExecutor, Task
 from ..trial import Trial, TrialState
 from .components import BASE
@@ -135,13 +135,13 @@ def _finish(trial: Trial, outcome: Outcome, objective: Objective) -> Trial:
     trial.started, trial.finished = outcome.started, outcome.finished
     if outcome.metrics is None:
         trial.state, trial.error = TrialState.FAILED, outcome.error or "unknown error"
-    elif objective.name not in outcome.metrics:
-        trial.state = TrialState.FAILED
-        trial.error = f"evaluator returned no metric {objective.name!r}"
-        trial.metrics = dict(outcome.metrics)
-    else:
-        trial.state, trial.metrics = TrialState.COMPLETE, dict(outcome.metrics)
-        trial.values = [float(outcome.metrics[objective.name])]
+        return trial
+    trial.metrics = dict(outcome.metrics)
+    try:
+        trial.values = values_of(outcome.metrics, [objective])
+        trial.state = TrialState.COMPLETE
+    except (KeyError, ValueError) as exc:  # the same rule as Study._finish
+        trial.state, trial.error = TrialState.FAILED, str(exc).strip("'\"")
     return trial
 
 

@@ -26,17 +26,17 @@ def fit_classifier(
     fastest on ``threads=1`` (more threads only contend on a shared machine); the caller's thread
     setting is restored afterwards.
     """
+    from ..training.seeding import torch_threads
+
+    with torch_threads(threads):
+        return _fit(model, x_train, y_train, splits, epochs, lr, batch_size, seed)
+
+
+def _fit(model, x_train, y_train, splits, epochs, lr, batch_size, seed) -> dict[str, Any]:
     import torch
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        return _fit(torch, model, x_train, y_train, splits, epochs, lr, batch_size, seed)
-    finally:
-        torch.set_num_threads(previous)
+    from ..training.measure import count_params
 
-
-def _fit(torch, model, x_train, y_train, splits, epochs, lr, batch_size, seed) -> dict[str, Any]:
     generator = torch.Generator().manual_seed(int(seed))
     x = torch.as_tensor(x_train, dtype=torch.float32)
     y = torch.as_tensor(y_train, dtype=torch.long)
@@ -57,5 +57,5 @@ def _fit(torch, model, x_train, y_train, splits, epochs, lr, batch_size, seed) -
         for split, (xs, ys) in splits.items():
             pred = model(torch.as_tensor(xs, dtype=torch.float32)).argmax(1).numpy()
             metrics[f"{split}_accuracy"] = 100.0 * float((pred == np.asarray(ys)).mean())
-    metrics["params"] = sum(p.numel() for p in model.parameters()) / 1e6
+    metrics["params"] = count_params(model)
     return metrics
