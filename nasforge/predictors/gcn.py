@@ -44,10 +44,14 @@ class GCNKernel:
         rng = np.random.default_rng(self.seed)
         self._weights = [rng.normal(0.0, 1.0 / np.sqrt(dim), size=(dim, dim)) for _ in range(layers)]
         self._cache: dict[LabelledDAG, np.ndarray] = {}
+        self._label_vectors: dict[str, np.ndarray] = {}
 
     def _label_vector(self, label: str) -> np.ndarray:
-        digest = int(hashlib.md5(label.encode("utf-8")).hexdigest()[:16], 16)
-        return np.random.default_rng([self.seed, digest]).normal(size=self.dim)
+        vector = self._label_vectors.get(label)
+        if vector is None:
+            digest = int(hashlib.md5(label.encode("utf-8")).hexdigest()[:16], 16)
+            vector = self._label_vectors[label] = np.random.default_rng([self.seed, digest]).normal(size=self.dim)
+        return vector
 
     def embed(self, graph: LabelledDAG) -> np.ndarray:
         cached = self._cache.get(graph)
