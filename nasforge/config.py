@@ -176,11 +176,15 @@ def _check_against_evaluator(config: StudyConfig, evaluator: Any, objectives: li
             f"fidelity {config.fidelity} is not available for evaluator {config.evaluator_name!r}; "
             f"choose one of: {', '.join(map(str, fidelities))}"
         )
+    from .report.pareto import Constraint
+
+    constraints = [Constraint.parse(text) for text in config.constraints]
     known = list(evaluator.metrics())
     if known:
-        for objective in objectives:
-            if objective.name not in known:
+        used = [("objective", o.name) for o in objectives] + [("constraint", c.metric) for c in constraints]
+        for what, metric in used:
+            if metric not in known:
                 raise ConfigError(
-                    f"objective metric {objective.name!r} is not produced by evaluator "
+                    f"{what} metric {metric!r} is not produced by evaluator "
                     f"{config.evaluator_name!r}; available: {', '.join(known)}"
                 )
