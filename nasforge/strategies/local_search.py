@@ -55,6 +55,7 @@ class LocalSearch(Strategy):
         self._queue: list[str] = []  # members of the round not yet asked
         self._current: str | None = None
         self.local_optima: list[str] = []
+        self._identities: dict[str, str] = {}  # arch string -> space.identity (a cache, not state)
 
     # --- ask / tell ------------------------------------------------------------------------------------
 
@@ -69,7 +70,7 @@ class LocalSearch(Strategy):
                 arch = sample_unseen(self.space, self.rng, self._asked)
             else:
                 break  # the current step waits for results still in flight
-            self._asked.add(self.space.identity(arch))
+            self._asked.add(self._identity(arch.string))
             self._pending.append(arch.string)
             out.append(arch)
         return out
@@ -77,7 +78,7 @@ class LocalSearch(Strategy):
     def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
         if arch.string in self._pending:
             self._pending.remove(arch.string)
-        identity = self.space.identity(arch)
+        identity = self._identity(arch.string)
         self._asked.add(identity)
         self._scores[identity] = _FAILED if values is None else self.score(values)
         self._advance()
@@ -122,7 +123,7 @@ class LocalSearch(Strategy):
         self._queue = []
         queued: set[str] = set()
         for s in members:
-            identity = self.space.identity(self.space.from_string(s))
+            identity = self._identity(s)
             if identity not in self._asked and identity not in queued:
                 self._queue.append(s)
                 queued.add(identity)
@@ -132,17 +133,23 @@ class LocalSearch(Strategy):
         seen = set(self._asked)
         for _ in range(self.initial):
             arch = sample_unseen(self.space, self.rng, seen)
-            seen.add(self.space.identity(arch))
+            seen.add(self._identity(arch.string))
             starts.append(arch.string)
         return starts
 
+    def _identity(self, arch_string: str) -> str:
+        key = self._identities.get(arch_string)
+        if key is None:
+            key = self._identities[arch_string] = self.space.identity(self.space.from_string(arch_string))
+        return key
+
     def _known(self, arch_string: str) -> bool:
-        return self.space.identity(self.space.from_string(arch_string)) in self._scores
+        return self._identity(arch_string) in self._scores
 
     def _score_of(self, arch_string: str | None) -> float:
         if arch_string is None:
             return _FAILED
-        return self._scores.get(self.space.identity(self.space.from_string(arch_string)), _FAILED)
+        return self._scores.get(self._identity(arch_string), _FAILED)
 
     # --- state ---------------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from ...errors import ArchitectureError, ConfigError
 from ...objectives import Objective
 from ...spaces.base import SearchSpace
 from ..base import Strategy, check_int, is_integer
+from ..random import sample_unseen
 from .acquisition import ACQUISITIONS, acquire
 from .targets import TRANSFORMS, warp
 
@@ -221,11 +222,8 @@ class GraphBO(Strategy):
             found[key] = arch
 
     def _random_unseen(self) -> Architecture | None:
-        for _ in range(1000):
-            arch = self.space.sample(self.rng)
-            if self._identity(arch) not in self._seen:
-                return arch
-        return None
+        arch = sample_unseen(self.space, self.rng, self._seen, key=self._identity)
+        return None if self._identity(arch) in self._seen else arch
 
 
 def _make_kernel(name: str, seed: int, options: dict[str, Any]):
