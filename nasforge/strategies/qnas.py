@@ -39,6 +39,7 @@ from ..objectives import Objective
 from ..spaces.base import SearchSpace
 from .base import Strategy, is_integer
 from .qnas_quantum import QuantumPopulation
+from .ranking import rank_and_crowding, selection_order
 
 #: Published Q-NAS settings (Szwarcman et al.; the original implementation's defaults).
 PAPER: dict[str, Any] = {
@@ -305,12 +306,10 @@ class QNAS(Strategy):
         if not self.multi_objective:
             fitness = [self._fitness(m) for m in members]
             return sorted(range(len(members)), key=lambda j: -fitness[j])
-        from .ranking import rank_and_crowding, selection_order
-
-        ranks, crowding = self._rank_and_crowding(members, rank_and_crowding)
+        ranks, crowding = self._rank_and_crowding(members)
         return [int(j) for j in selection_order(ranks, crowding)]
 
-    def _rank_and_crowding(self, members, rank_and_crowding):
+    def _rank_and_crowding(self, members: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         m = len(self.objectives)
         values = np.array(
             [x["objectives"] if x["objectives"] is not None else [np.nan] * m for x in members],
@@ -332,9 +331,7 @@ class QNAS(Strategy):
                 return True
             return False
         # several objectives: a new member entered the front with a point not seen before
-        from .ranking import rank_and_crowding
-
-        ranks, _ = self._rank_and_crowding(union, rank_and_crowding)
+        ranks, _ = self._rank_and_crowding(union)
         old_points = {tuple(m["objectives"]) for m in union[:n_old] if m["objectives"] is not None}
         return any(
             ranks[j] == 0
