@@ -115,7 +115,7 @@ def test_an_evaluator_that_cannot_load_in_a_worker_fails_at_start_with_the_reaso
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"workers": 0}, "parameter workers of LocalPoolExecutor must be a positive integer, got"),
+        ({"workers": 0}, "parameter workers of LocalPoolExecutor must be an integer >= 1, got"),
         ({"threads_per_worker": "2"}, "parameter threads_per_worker"),
         ({"start_method": "fork"}, "parameter start_method of LocalPoolExecutor must be one of"),
         ({"sync": "yes"}, "parameter sync"),

@@ -16,6 +16,7 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..evaluators.base import Evaluator
 from ..registry import load_object
+from ..strategies.base import check_int
 from .components import BASE
 
 TABULAR_DATASETS = ("wine", "breast_cancer", "iris")
@@ -23,11 +24,8 @@ FEATURE_MODELS = ("logistic", "mlp")
 
 
 def _check_training(owner: str, epochs: Any, lr: Any, batch_size: Any) -> None:
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(
-                f"parameter {name} of {owner} must be a positive integer, got {value!r}"
-            )
+    check_int(owner, "epochs", epochs, 1)
+    check_int(owner, "batch_size", batch_size, 1)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 10:
         raise ConfigError(f"parameter lr of {owner} must be a number in (0, 10), got {lr!r}")
 
@@ -187,10 +185,7 @@ class FeatureAblationEvaluator(_AblationEvaluator):
             raise ConfigError(
                 f"parameter model of {owner} must be one of {FEATURE_MODELS}, got {model!r}"
             )
-        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-            raise ConfigError(
-                f"parameter hidden of {owner} must be a positive integer, got {hidden!r}"
-            )
+        check_int(owner, "hidden", hidden, 1)
         super().__init__(components, epochs, lr, batch_size, data_seed)
         self.dataset = dataset
         self.model = model

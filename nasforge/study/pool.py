@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import ConfigError, NasforgeError
 from ..evaluators.base import Evaluator
+from ..strategies.base import check_int
 from .executors import Executor, Outcome, Task, run_task
 
 START_METHODS = ("spawn", "forkserver")
@@ -96,8 +97,8 @@ class LocalPoolExecutor(Executor):
         trial_timeout: float | None = None,
     ) -> None:
         owner = type(self).__name__
-        check_int(owner, "workers", workers, low=1)
-        check_int(owner, "threads_per_worker", threads_per_worker, low=1)
+        check_int(owner, "workers", workers, 1)
+        check_int(owner, "threads_per_worker", threads_per_worker, 1)
         if start_method not in START_METHODS:
             raise ConfigError(
                 f"parameter start_method of {owner} must be one of {START_METHODS}, "
@@ -324,13 +325,7 @@ class LocalPoolExecutor(Executor):
             self._ready.append(Outcome(self._queue.popleft().number, None, reason, now, now))
 
 
-# --- argument checks shared by the executors (one-line ConfigErrors) ----------------------------
-
-
-def check_int(owner: str, name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        what = "a positive integer" if low == 1 else f"an integer >= {low}"
-        raise ConfigError(f"parameter {name} of {owner} must be {what}, got {value!r}")
+# --- argument checks shared by the executors (one-line ConfigErrors; check_int is the strategies')
 
 
 def check_number(owner: str, name: str, value: object, positive: bool = False) -> None:

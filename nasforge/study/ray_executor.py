@@ -18,7 +18,8 @@ from typing import Any
 from ..errors import ConfigError, require
 from ..evaluators.base import Evaluator
 from .executors import Executor, Outcome, Task, run_task
-from .pool import check_bool, check_int, check_number
+from ..strategies.base import check_int
+from .pool import check_bool, check_number
 
 
 def _evaluate(evaluator: Evaluator, task: Task) -> Outcome:
@@ -52,7 +53,7 @@ class RayExecutor(Executor):
         runtime_env: dict[str, Any] | None = None,
     ) -> None:
         owner = type(self).__name__
-        check_int(owner, "workers", workers, low=1)
+        check_int(owner, "workers", workers, 1)
         if address is not None and (not isinstance(address, str) or not address.strip()):
             raise ConfigError(
                 f"parameter address of {owner} must be a cluster address such as 'auto' or "
@@ -60,10 +61,10 @@ class RayExecutor(Executor):
             )
         check_number(owner, "cpus_per_trial", cpus_per_trial)
         check_number(owner, "gpus_per_trial", gpus_per_trial)
-        check_int(owner, "max_retries", max_retries, low=0)
+        check_int(owner, "max_retries", max_retries, 0)
         check_bool(owner, "sync", sync)
         if num_cpus is not None:
-            check_int(owner, "num_cpus", num_cpus, low=1)
+            check_int(owner, "num_cpus", num_cpus, 1)
         if runtime_env is not None and not isinstance(runtime_env, dict):
             raise ConfigError(
                 f"parameter runtime_env of {owner} must be a mapping (a Ray runtime_env), "

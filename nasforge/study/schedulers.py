@@ -31,6 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ConfigError
+from ..strategies.base import check_int, is_integer
 
 CONTINUE = "continue"
 STOP = "stop"
@@ -159,8 +160,7 @@ class ASHA(Scheduler):
         min_fidelity: int | None = None,
         max_fidelity: int | None = None,
     ) -> None:
-        if isinstance(eta, bool) or not isinstance(eta, int) or eta < 2:
-            raise ConfigError(f"parameter eta of ASHA must be an integer >= 2, got {eta!r}")
+        check_int("ASHA", "eta", eta, 2)
         if fidelities is None:
             fidelities = geometric_rungs(min_fidelity, max_fidelity, eta)
         elif min_fidelity is not None or max_fidelity is not None:
@@ -216,4 +216,4 @@ def make_scheduler(name: str, evaluator: Any = None, **options: Any) -> Schedule
 
 
 def _is_positive_int(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
+    return is_integer(value) and value >= 1  # type: ignore[operator]
