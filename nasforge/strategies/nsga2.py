@@ -35,6 +35,7 @@ from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
 from .base import Strategy, check_int
+from .random import sample_unseen
 from .ranking import CROWDING, rank_and_crowding, selection_order
 
 _ROUNDING_MARGIN = 0.5 - 1e-9
@@ -155,13 +156,12 @@ class NSGA2(Strategy):
         return None
 
     def _fresh_random(self) -> Architecture | None:
-        for _ in range(self.max_attempts):
-            arch = self.space.sample(self.rng)
-            key = self._key(arch)
-            if key not in self._seen:
-                self._seen.add(key)
-                return arch
-        return self._scan_unseen()
+        # max_attempts samples in all: sample_unseen checks all but its last, checked here
+        arch = sample_unseen(self.space, self.rng, self._seen, tries=self.max_attempts - 1, key=self._key)
+        if self._key(arch) in self._seen:
+            return self._scan_unseen()
+        self._seen.add(self._key(arch))
+        return arch
 
     def _scan_unseen(self) -> Architecture | None:
         """Near exhaustion, rejection sampling stalls: scan a small finite space in random order."""
