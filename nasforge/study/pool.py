@@ -196,11 +196,6 @@ class LocalPoolExecutor(Executor):
         self._queue.append(task)
         self._dispatch()
 
-    @property
-    def in_flight(self) -> int:
-        """Tasks queued or running (outcomes not yet returned by ``wait``)."""
-        return len(self._queue) + sum(w.task is not None for w in self._pool)
-
     def wait(self, timeout: float | None = None) -> list[Outcome]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:

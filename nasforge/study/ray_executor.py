@@ -19,15 +19,14 @@ from ..errors import ConfigError, require
 from ..evaluators.base import Evaluator
 from .executors import Executor, Outcome, Task, run_task
 from ..strategies.base import check_int
-from .pool import check_bool, check_number
+from .pool import _cap_torch_threads, check_bool, check_number
 
 
 def _evaluate(evaluator: Evaluator, task: Task) -> Outcome:
     """The Ray task body (module level so workers import it by reference)."""
-    torch = sys.modules.get("torch")
     threads = int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
-    if torch is not None and threads > 0:
-        torch.set_num_threads(threads)
+    if threads > 0:
+        _cap_torch_threads(threads)
     return run_task(evaluator, task)
 
 
@@ -140,10 +139,6 @@ class RayExecutor(Executor):
             raise RuntimeError("RayExecutor.submit() before start()")
         ref = self._remote.remote(self._evaluator_ref, task)
         self._pending[ref] = (task, time.time())
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._pending)
 
     def wait(self, timeout: float | None = None) -> list[Outcome]:
         if not self._pending:
