@@ -7,8 +7,8 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..config import _construct, load_config_file
 from ..errors import ConfigError
-from ..config import _construct
 from .study import Ablation, FeatureAblation, ModelAblation
 
 
@@ -63,16 +63,7 @@ def parse_ablation_config(data: Any) -> AblationConfig:
 
 
 def load_ablation_file(path: str | Path) -> AblationConfig:
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} not found")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError:
-        raise ConfigError(f"config file {str(path)!r} is not valid YAML") from None
-    return parse_ablation_config(data)
+    return parse_ablation_config(load_config_file(path))
 
 
 def build_ablation(cfg: AblationConfig) -> Ablation:
