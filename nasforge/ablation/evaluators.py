@@ -16,7 +16,7 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..evaluators.base import Evaluator
 from ..registry import load_object
-from ..strategies.base import check_int
+from ..validation import check_int
 from .components import BASE
 
 TABULAR_DATASETS = ("wine", "breast_cancer", "iris")

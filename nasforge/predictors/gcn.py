@@ -20,6 +20,7 @@ import numpy as np
 
 from ..architecture import LabelledDAG
 from ..errors import ConfigError
+from ..validation import check_int
 
 
 class GCNKernel:
@@ -35,8 +36,7 @@ class GCNKernel:
         lengthscale_factors: Sequence[float] = (0.25, 0.5, 1.0, 2.0),
     ) -> None:
         for name, value, low in (("seed", seed, 0), ("dim", dim, 1), ("layers", layers, 1)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ConfigError(f"parameter {name} of GCNKernel must be an integer >= {low}, got {value!r}")
+            check_int("GCNKernel", name, value, low)
         factors = tuple(float(f) for f in lengthscale_factors)
         if not factors or any(f <= 0 for f in factors):
             raise ConfigError(f"parameter lengthscale_factors of GCNKernel must be positive, got {lengthscale_factors!r}")

@@ -39,6 +39,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from ..architecture import Architecture, Categorical, Float, Gene, GeneValue, LabelledDAG
 from ..errors import ArchitectureError, ConfigError
+from ..validation import check_int
 from .base import SearchSpace
 
 NO_OP = "no_op"
@@ -376,9 +377,7 @@ class ChainSpace(SearchSpace):
 
 
 def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"parameter {name} of ChainSpace must be an integer >= 1, got {value!r}")
-    return value
+    return check_int("ChainSpace", name, value, 1)
 
 
 def _bool(name: str, value: Any) -> bool:

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..architecture import Architecture, Categorical, GeneValue, LabelledDAG
 from ..errors import ArchitectureError
+from ..validation import is_integer
 from .base import SearchSpace
 
 INPUT, OUTPUT = "input", "output"
@@ -106,7 +107,7 @@ class NB101Space(SearchSpace):
                 f"nb101 needs {len(self._genes)} gene values (21 edge bits + 5 ops), got {len(values)}"
             )
         for gene, value in zip(self._genes, values):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < gene.size:
+            if not is_integer(value) or not 0 <= value < gene.size:
                 raise ArchitectureError(
                     f"nb101 gene {gene.name} must be an integer in 0..{gene.size - 1}, got {value!r}"
                 )

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..architecture import Architecture, Categorical, GeneValue, LabelledDAG
 from ..errors import ArchitectureError, ConfigError
+from ..validation import is_integer
 from .base import SearchSpace
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -78,7 +79,7 @@ class NB201Space(SearchSpace):
             )
         genes = []
         for edge, value in zip(EDGE_NAMES, values):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < len(OPS):
+            if not is_integer(value) or not 0 <= value < len(OPS):
                 raise ArchitectureError(
                     f"nb201 edge {edge}: gene must be an op index in 0..{len(OPS) - 1}, got {value!r}"
                 )
@@ -109,7 +110,7 @@ class NB201Space(SearchSpace):
         return int(_official_order()[1][_rank(self.to_genes(arch))])
 
     def from_index(self, index: int) -> Architecture:
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < NUM_ARCHS:
+        if not is_integer(index) or not 0 <= index < NUM_ARCHS:
             raise ArchitectureError(f"nb201 index must be an integer in 0..{NUM_ARCHS - 1}, got {index!r}")
         return self.from_genes(_genes_of_rank(int(_official_order()[0][index])))
 

@@ -16,18 +16,7 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-
-
-def is_integer(value: Any) -> bool:
-    """True for Python and NumPy integers, but not for ``bool``."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def check_int(owner: str, name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int, or a ConfigError naming parameter ``name`` of strategy ``owner``."""
-    if not is_integer(value) or value < minimum:
-        raise ConfigError(f"parameter {name} of {owner} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+from ..validation import check_int, is_integer  # noqa: F401 - re-exported for strategies
 
 
 class Strategy(ABC):

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import ConfigError, NasforgeError
 from ..evaluators.base import Evaluator
-from ..strategies.base import check_int
+from ..validation import check_int
 from .executors import Executor, Outcome, Task, run_task
 
 START_METHODS = ("spawn", "forkserver")

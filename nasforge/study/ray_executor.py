@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import ConfigError, require
 from ..evaluators.base import Evaluator
 from .executors import Executor, Outcome, Task, run_task
-from ..strategies.base import check_int
+from ..validation import check_int
 from .pool import _cap_torch_threads, check_bool, check_number
 
 

@@ -31,7 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ConfigError
-from ..strategies.base import check_int, is_integer
+from ..validation import check_int, is_integer
 
 CONTINUE = "continue"
 STOP = "stop"
