@@ -47,7 +47,9 @@ def test_killed_bo_study_resumes_to_the_uninterrupted_result(tmp_path, data_dir)
     crashed = tmp_path / "crash.db"
     proc = subprocess.Popen(_search(crashed, data_dir), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 180
-    while _completed(crashed) < TRIALS // 2 and proc.poll() is None and time.time() < deadline:
+    # kill once the GP-driven phase has started (n_init=4), far from the end so a slow poll on a
+    # loaded machine cannot let the search finish first
+    while _completed(crashed) < 6 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "the search finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
