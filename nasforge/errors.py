@@ -31,6 +31,17 @@ class TrialFailed(NasforgeError):
     """Raised by an evaluator when a trial cannot produce metrics (NaN loss, timeout, ...)."""
 
 
+class TrialPruned(NasforgeError):
+    """Raised by an evaluator when ``context.should_prune()`` said stop; the trial is PRUNED.
+
+    ``metrics`` are the last reported ones (the study records them with the trial).
+    """
+
+    def __init__(self, message: str = "pruned", metrics: dict | None = None) -> None:
+        super().__init__(message)
+        self.metrics = dict(metrics or {})
+
+
 def require(module: str, extra: str):
     """Import an optional dependency lazily, failing with an install hint instead of a traceback."""
     import importlib

@@ -7,9 +7,12 @@ paths and settings and load heavy things (tables, datasets, torch) lazily on fir
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..architecture import Architecture
+
+if TYPE_CHECKING:
+    from ..study.context import TrialContext
 
 
 class Evaluator(ABC):
@@ -20,8 +23,18 @@ class Evaluator(ABC):
     space_name: str = ""
 
     @abstractmethod
-    def evaluate(self, arch: Architecture, fidelity: int | None, seed: int) -> dict[str, Any]:
-        """Return metrics; raise (TrialFailed or anything) to have the trial recorded FAILED."""
+    def evaluate(
+        self,
+        arch: Architecture,
+        fidelity: int | None,
+        seed: int,
+        context: "TrialContext | None" = None,
+    ) -> dict[str, Any]:
+        """Return metrics; raise (TrialFailed or anything) to have the trial recorded FAILED.
+
+        ``context`` (None outside a study) takes intermediate reports, answers ``should_prune()``
+        (raise TrialPruned then) and gives a per-trial ``checkpoint_dir``.
+        """
 
     def metrics(self) -> Sequence[str]:
         """Names of the metrics ``evaluate`` returns (used to validate objectives up front)."""
