@@ -34,7 +34,7 @@ class SleepyNB201(Evaluator):
     def prepare(self) -> None:
         self.inner.prepare()
 
-    def evaluate(self, arch, fidelity, seed):
+    def evaluate(self, arch, fidelity, seed, context=None):
         metrics = self.inner.evaluate(arch, fidelity, seed)
         time.sleep(self.base + self.scale * metrics["flops"] / self.max_flops)
         return metrics

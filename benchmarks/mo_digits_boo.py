@@ -30,7 +30,7 @@ SPACE_OPTIONS = {"max_nodes": 6, "filters": [4, 8, 16, 32], "kernels": [1, 3, 5]
 class BooTrainer(TrainerEvaluator):
     """The trainer's metrics plus ``boo`` / ``boo_per_param`` of the trained weights."""
 
-    def evaluate(self, arch, fidelity=None, seed=0) -> dict[str, Any]:
+    def evaluate(self, arch, fidelity=None, seed=0, context=None) -> dict[str, Any]:
         from nasforge.metrics.boo import binary_ones
 
         trained = self.train(arch, fidelity, seed)

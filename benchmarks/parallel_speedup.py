@@ -35,7 +35,7 @@ class DigitsMLPEvaluator(Evaluator):
     def __init__(self, epochs: int) -> None:
         self.epochs = epochs
 
-    def evaluate(self, arch, fidelity, seed):
+    def evaluate(self, arch, fidelity, seed, context=None):
         import torch
         from sklearn.datasets import load_digits
 

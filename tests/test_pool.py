@@ -22,7 +22,7 @@ class ScriptedEvaluator(Evaluator):
 
     name = "scripted"
 
-    def evaluate(self, arch, fidelity, seed):
+    def evaluate(self, arch, fidelity, seed, context=None):
         text = arch.string
         if text == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
@@ -134,7 +134,7 @@ class KillingNB201(Evaluator):
     def __init__(self, inner) -> None:
         self.inner = inner
 
-    def evaluate(self, arch, fidelity, seed):
+    def evaluate(self, arch, fidelity, seed, context=None):
         if self.inner.space.index(arch) % 5 == 0:
             os.kill(os.getpid(), signal.SIGKILL)
         return self.inner.evaluate(arch, fidelity, seed)

@@ -26,7 +26,7 @@ class AttemptCountingEvaluator(Evaluator):
     def __init__(self, log: str) -> None:
         self.log = log
 
-    def evaluate(self, arch, fidelity, seed):
+    def evaluate(self, arch, fidelity, seed, context=None):
         with open(self.log, "a") as fh:
             fh.write(f"{arch.string}\n")
         if arch.string == "kill":

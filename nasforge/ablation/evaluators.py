@@ -102,7 +102,9 @@ class ModelAblationEvaluator(_AblationEvaluator):
             torch.manual_seed(int(seed))
         return factory(**self.factory_options)
 
-    def evaluate(self, arch: Architecture, fidelity: int | None, seed: int) -> dict[str, Any]:
+    def evaluate(
+        self, arch: Architecture, fidelity: int | None, seed: int, context: Any = None
+    ) -> dict[str, Any]:
         from .components import remove_modules
         from .training import fit_classifier
 
@@ -192,7 +194,9 @@ class FeatureAblationEvaluator(_AblationEvaluator):
         self.hidden = hidden
         self.table = load_tabular(dataset, data_seed)
 
-    def evaluate(self, arch: Architecture, fidelity: int | None, seed: int) -> dict[str, Any]:
+    def evaluate(
+        self, arch: Architecture, fidelity: int | None, seed: int, context: Any = None
+    ) -> dict[str, Any]:
         import torch
         from torch import nn
 

@@ -73,7 +73,9 @@ class MetricTableEvaluator(Evaluator):
             loaded.require(list(columns))
         self.columns = tuple(columns) if columns is not None else loaded.columns
 
-    def evaluate(self, arch: Architecture, fidelity: int | None, seed: int) -> dict[str, Any]:
+    def evaluate(
+        self, arch: Architecture, fidelity: int | None, seed: int, context: Any = None
+    ) -> dict[str, Any]:
         metrics = dict(self.base.evaluate(arch, fidelity, seed)) if self.base is not None else {}
         metrics.update(self._load().lookup(arch, self.columns))
         return metrics

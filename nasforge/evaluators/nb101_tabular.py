@@ -57,7 +57,9 @@ class NB101Tabular(Evaluator):
 
     # --- the Evaluator interface ---------------------------------------------------------------------
 
-    def evaluate(self, arch: Architecture, fidelity: int | None = None, seed: int = 0) -> dict[str, Any]:
+    def evaluate(
+        self, arch: Architecture, fidelity: int | None = None, seed: int = 0, context: Any = None
+    ) -> dict[str, Any]:
         if fidelity not in (None, EPOCHS):
             raise ConfigError(f"fidelity of nb101 must be {EPOCHS} (epochs in the table) or None, got {fidelity!r}")
         key = self.space.identity(arch)

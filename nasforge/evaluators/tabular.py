@@ -187,7 +187,9 @@ class NB201Tabular(Evaluator):
             names += list(HARDWARE_METRICS)
         return names
 
-    def evaluate(self, arch: Architecture, fidelity: int | None = None, seed: int = 0) -> dict[str, Any]:
+    def evaluate(
+        self, arch: Architecture, fidelity: int | None = None, seed: int = 0, context: Any = None
+    ) -> dict[str, Any]:
         self.space.validate(arch)
         fidelity = self._fidelity(fidelity)
         index = self.space.index(arch)

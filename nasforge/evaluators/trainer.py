@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
-from ..errors import ArchitectureError, ConfigError, DataError, NasforgeError, TrialFailed
+from ..errors import ArchitectureError, ConfigError, DataError, NasforgeError, TrialFailed, TrialPruned
 from ..registry import load_object
 from .base import Evaluator
 
@@ -23,6 +23,7 @@ OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SCHEDULES = ("cosine", "constant")
 DEVICES = ("cpu", "cuda")
 HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
+CHECKPOINT = "checkpoint.pt"  # in the trial's checkpoint_dir: last state + kept weights
 METRICS = (
     "train_accuracy",
     "valid_accuracy",
@@ -38,6 +39,7 @@ METRICS = (
     "train_time",
     "epochs",
     "best_epoch",
+    "resumed_from_epoch",
 )
 
 
@@ -184,8 +186,10 @@ class TrainerEvaluator(Evaluator):
             "model_factory": factory,
         }
 
-    def evaluate(self, arch: Architecture, fidelity: int | None = None, seed: int = 0) -> dict[str, Any]:
-        return self.train(arch, fidelity, seed).metrics
+    def evaluate(
+        self, arch: Architecture, fidelity: int | None = None, seed: int = 0, context: Any = None
+    ) -> dict[str, Any]:
+        return self.train(arch, fidelity, seed, context).metrics
 
     # --- training ----------------------------------------------------------------------------
 
@@ -208,11 +212,16 @@ class TrainerEvaluator(Evaluator):
             out.update({k: v for k, v in own(arch).items() if k in HPARAM_KEYS})
         return out
 
-    def train(self, arch: Architecture, fidelity: int | None = None, seed: int = 0) -> TrainedModel:
+    def train(
+        self, arch: Architecture, fidelity: int | None = None, seed: int = 0, context: Any = None
+    ) -> TrainedModel:
         """Train ``arch`` for ``fidelity`` epochs (default ``epochs``) with ``seed``; deterministic.
 
-        Returns the network with the weights of its best validation epoch and its metrics; export
-        calls this to retrain a finished trial.
+        The learning-rate schedule always spans ``max(epochs, fidelity)`` epochs, so a run to a
+        low fidelity is the start of the full run: with a ``context`` that has a checkpoint folder,
+        a later call at a higher fidelity continues from the saved state (ASHA promotion) and gives
+        the same weights as one uninterrupted run. Returns the network with the weights of its
+        best validation epoch and its metrics.
         """
         epochs = self.epochs if fidelity is None else _fidelity(fidelity)
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -229,8 +238,8 @@ class TrainerEvaluator(Evaluator):
         deadline = None if self.time_limit is None else started + self.time_limit
         try:
             with torch_threads(self.threads), seeded_torch(int(seed) % 2**63) as data_order:
-                return self._train(arch, epochs, dataset, hparams, data_order, deadline)
-        except (TrialFailed, ConfigError, DataError):
+                return self._train(arch, epochs, dataset, hparams, data_order, deadline, context)
+        except (TrialFailed, TrialPruned, ConfigError, DataError):
             raise
         except ArchitectureError as exc:
             raise TrialFailed(f"cannot build {arch.string!r}: {_line(exc)}") from exc
@@ -246,9 +255,10 @@ class TrainerEvaluator(Evaluator):
         except Exception as exc:  # noqa: BLE001 - any model/optimiser error fails only this trial
             raise TrialFailed(f"{type(exc).__name__}: {_line(exc)}") from exc
 
-    def _train(self, arch, epochs, dataset, hparams, data_order, deadline) -> TrainedModel:
+    def _train(self, arch, epochs, dataset, hparams, data_order, deadline, context) -> TrainedModel:
         from ..metrics.boo import binary_ones
-        from ..training.loop import fit, score
+        from ..training.checkpoint import load_checkpoint, save_checkpoint
+        from ..training.loop import fit, keep_best, score
         from ..training.measure import count_flops, count_params, measure_latency
         from ..training.optim import make_optimizer, make_schedule
 
@@ -258,11 +268,20 @@ class TrainerEvaluator(Evaluator):
             model.parameters(), hparams["optimizer"], float(hparams["lr"]),
             float(hparams["momentum"]), float(hparams["weight_decay"]),
         )
+        schedule = make_schedule(optimizer, self.schedule, max(self.epochs, epochs))
+        path = None if context is None else context.checkpoint_path(CHECKPOINT)
+        key = {"arch": arch.string, "seed": int(data_order.initial_seed()),
+               "horizon": max(self.epochs, epochs), "hparams": hparams, "batch_size": self.batch_size,
+               "schedule": self.schedule, "patience": self.patience}
+        resume = load_checkpoint(path, key, epochs, model, optimizer, schedule, data_order)
         result = fit(
-            model, splits["train"], splits["valid"], optimizer,
-            make_schedule(optimizer, self.schedule, epochs), epochs, self.batch_size, data_order,
-            patience=self.patience, deadline=deadline, eval_batch_size=self.eval_batch_size,
+            model, splits["train"], splits["valid"], optimizer, schedule, epochs, self.batch_size,
+            data_order, patience=self.patience, deadline=deadline,
+            eval_batch_size=self.eval_batch_size, context=context, resume=resume,
         )
+        if path is not None:
+            save_checkpoint(path, key, model, optimizer, schedule, data_order, result)
+        keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once
         metrics: dict[str, Any] = {key: result.best[key] for key in (
             "train_accuracy", "train_loss", "valid_accuracy", "valid_loss")}
@@ -276,6 +295,7 @@ class TrainerEvaluator(Evaluator):
         metrics.update(binary_ones(model))  # EMONAS bit cost: one cheap pass over the weights
         metrics["train_time"] = result.train_time
         metrics["epochs"] = result.epochs
+        metrics["resumed_from_epoch"] = 0 if resume is None else resume.epochs
         metrics["best_epoch"] = result.best_epoch
         if deadline is not None and time.perf_counter() > deadline:
             raise TrialFailed(f"time limit of {self.time_limit} s exceeded")

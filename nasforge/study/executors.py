@@ -13,18 +13,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..architecture import Architecture
-from ..errors import ConfigError
+from ..errors import ConfigError, TrialPruned
 from ..evaluators.base import Evaluator
+from .context import PruneRule, TrialContext
 
 
 @dataclass(frozen=True)
 class Task:
-    """One evaluation to run: trial ``number`` of ``arch`` at ``fidelity`` with ``seed``."""
+    """One evaluation to run: trial ``number`` of ``arch`` at ``fidelity`` with ``seed``.
+
+    ``checkpoint_dir`` (the trial's artifact folder, None for in-memory studies) and ``rule`` (the
+    scheduler's pruning snapshot) become the evaluator's :class:`TrialContext` where it runs.
+    """
 
     number: int
     arch: Architecture
     fidelity: int | None
     seed: int
+    checkpoint_dir: str | None = None
+    rule: PruneRule | None = None
+
+    def context(self) -> TrialContext:
+        return TrialContext(self.number, self.seed, self.checkpoint_dir, rule=self.rule)
 
 
 @dataclass
@@ -38,18 +48,28 @@ class Outcome:
     finished: float = 0.0
     pruned: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: intermediate (step, metrics) reports made through the trial's context
+    reports: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
 def run_task(evaluator: Evaluator, task: Task) -> Outcome:
     """Evaluate one task, turning any exception into a FAILED outcome with its reason."""
     started = time.time()
+    context = task.context()
     try:
-        metrics = evaluator.evaluate(task.arch, task.fidelity, task.seed)
+        metrics = evaluator.evaluate(task.arch, task.fidelity, task.seed, context)
+    except TrialPruned as exc:
+        return Outcome(task.number, exc.metrics, None, started, time.time(), pruned=True,
+                       reports=context.reports)
     except Exception as exc:  # noqa: BLE001 - a crashing trial must not stop the study
         reason = f"{type(exc).__name__}: {exc}".strip()
         tb = traceback.format_exc(limit=3)
-        return Outcome(task.number, None, reason, started, time.time(), extra={"traceback": tb})
-    return Outcome(task.number, dict(metrics), None, started, time.time())
+        return Outcome(task.number, None, reason, started, time.time(), extra={"traceback": tb},
+                       reports=context.reports)
+    if not isinstance(metrics, dict):
+        reason = f"evaluate returned {type(metrics).__name__}, expected a dict of metrics"
+        return Outcome(task.number, None, reason, started, time.time(), reports=context.reports)
+    return Outcome(task.number, dict(metrics), None, started, time.time(), reports=context.reports)
 
 
 class Executor(ABC):

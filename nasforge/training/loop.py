@@ -10,12 +10,16 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
-from ..errors import TrialFailed
+from ..errors import TrialFailed, TrialPruned
+from .tasks import CLASSIFICATION, TrainingTask
+
+if TYPE_CHECKING:
+    from ..study.context import TrialContext
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,11 @@ class Split:
 class FitResult:
     """What happened in :func:`fit`: epochs run, the epoch whose weights were kept, timings.
 
-    ``best`` holds that epoch's train / valid loss and accuracy (%). Train values are running
-    values over the epoch's batches (as NB201 reports them), which saves a second pass over the
-    training set; valid values are exact for the kept weights.
+    ``best`` holds that epoch's train / valid loss and score (``<split>_<task.metric>``). Train
+    values are running values over the epoch's batches (as NB201 reports them), which saves a
+    second pass over the training set; valid values are exact for the kept weights.
+    ``best_state`` (the kept weights) and ``waited`` let a later :func:`fit` call continue where
+    this one stopped (ASHA promotion from a checkpoint).
     """
 
     epochs: int
@@ -44,6 +50,8 @@ class FitResult:
     stopped_early: bool
     best: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, float]] = field(default_factory=list)
+    best_state: dict[str, Any] | None = None
+    waited: int = 0
 
 
 def fit(
@@ -58,75 +66,105 @@ def fit(
     patience: int | None = None,
     deadline: float | None = None,
     eval_batch_size: int = 1024,
+    task: TrainingTask = CLASSIFICATION,
+    context: "TrialContext | None" = None,
+    resume: FitResult | None = None,
 ) -> FitResult:
-    """Train for up to ``epochs``, keep the weights of the best validation accuracy.
+    """Train up to epoch ``epochs``, keep the weights of the best validation score.
 
     Stops early after ``patience`` epochs without improvement. ``deadline`` is a
     ``time.perf_counter()`` value; running past it raises TrialFailed, as does a NaN / inf loss.
+    Each epoch's record goes to ``context.report(epoch, ...)``; TrialPruned is raised when the
+    context says so. ``resume`` (a previous result, with model / optimiser / schedule / generator
+    restored by the caller) continues from its last epoch, so training to 3 epochs and then on to
+    9 gives the same weights as 9 epochs at once.
     """
     n = len(train)
     # a trailing batch of one breaks BatchNorm in train mode; drop it (it is one example)
     end = n - 1 if n % batch_size == 1 and n > 1 else n
-    best_acc, best_epoch, best_state, waited = -1.0, 0, None, 0
+    sign = 1.0 if task.higher_is_better else -1.0
+    done, best_epoch, best_state, waited = 0, 0, None, 0
     best: dict[str, float] = {}
     history: list[dict[str, float]] = []
+    spent = 0.0
+    if resume is not None:
+        done, best_epoch, best_state, waited = resume.epochs, resume.best_epoch, resume.best_state, resume.waited
+        best, history, spent = dict(resume.best), list(resume.history), resume.train_time
+        if resume.stopped_early:
+            return resume
+    key = f"valid_{task.metric}"
+    best_score = sign * best[key] if best else -math.inf
     started = time.perf_counter()
-    epoch = 0
-    for epoch in range(1, epochs + 1):
+    epoch = done
+    stopped = False
+    for epoch in range(done + 1, epochs + 1):
         model.train()
         order = torch.randperm(n, generator=data_order).to(train.x.device)
         xs, ys = train.x[order], train.y[order]
         running = torch.zeros((), device=train.x.device)
-        correct = torch.zeros((), dtype=torch.long, device=train.x.device)
+        stats: torch.Tensor | None = None
         for start in range(0, end, batch_size):
             target = ys[start : start + batch_size]
             out = model(xs[start : start + batch_size])
-            loss = F.cross_entropy(out, target)
+            loss = task.loss(out, target)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             with torch.no_grad():
                 running.add_(loss, alpha=target.shape[0])
-                correct += (out.argmax(dim=1) == target).sum()
+                batch = task.batch_stats(out, target)
+                stats = batch if stats is None else stats + batch
             if deadline is not None and time.perf_counter() > deadline:
                 raise TrialFailed(f"time limit exceeded during epoch {epoch}")
         train_loss = float(running) / max(end, 1)
-        train_acc = 100.0 * float(correct) / max(end, 1)
+        train_score = task.summarize(stats, end) if stats is not None else float("nan")
         if not math.isfinite(train_loss):
             raise TrialFailed(f"training loss became {train_loss} in epoch {epoch}")
         if schedule is not None:
             schedule.step()
-        valid_loss, valid_acc = score(model, valid, eval_batch_size)
+        valid_loss, valid_score = score(model, valid, eval_batch_size, task)
         if not math.isfinite(valid_loss):
             raise TrialFailed(f"validation loss became {valid_loss} in epoch {epoch}")
-        record = {"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
-                  "valid_loss": valid_loss, "valid_accuracy": valid_acc}
+        record = {"epoch": epoch, "train_loss": train_loss, f"train_{task.metric}": train_score,
+                  "valid_loss": valid_loss, key: valid_score}
         history.append(record)
-        if valid_acc > best_acc:
-            best_acc, best_epoch, best, waited = valid_acc, epoch, record, 0
+        if sign * valid_score > best_score:
+            best_score, best_epoch, best, waited = sign * valid_score, epoch, record, 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             waited += 1
-            if patience is not None and waited >= patience:
-                break
+        if context is not None:
+            context.report(epoch, record)
+            if context.should_prune():
+                raise TrialPruned(f"pruned after epoch {epoch}", metrics=record)
+        if patience is not None and waited >= patience:
+            stopped = True
+            break
         if deadline is not None and time.perf_counter() > deadline:
             raise TrialFailed(f"time limit exceeded after epoch {epoch}")
-    train_time = time.perf_counter() - started
-    if best_state is not None and best_epoch != epoch:
-        model.load_state_dict(best_state)
-    return FitResult(epoch, best_epoch, train_time, epoch < epochs, best, history)
+    train_time = spent + time.perf_counter() - started
+    return FitResult(epoch, best_epoch, train_time, stopped, best, history, best_state, waited)
 
 
-def score(model: torch.nn.Module, split: Split, batch_size: int = 1024) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy in %) in eval mode without autograd."""
+def keep_best(model: torch.nn.Module, result: FitResult) -> None:
+    """Load the kept epoch's weights into ``model`` (a no-op when the last epoch was best)."""
+    if result.best_state is not None and result.best_epoch != result.epochs:
+        model.load_state_dict(result.best_state)
+
+
+def score(
+    model: torch.nn.Module, split: Split, batch_size: int = 1024, task: TrainingTask = CLASSIFICATION
+) -> tuple[float, float]:
+    """(mean loss, task score) in eval mode without autograd."""
     model.eval()
     loss_sum = torch.zeros((), device=split.x.device)
-    correct = torch.zeros((), dtype=torch.long, device=split.x.device)
+    stats: torch.Tensor | None = None
     with torch.no_grad():
         for start in range(0, len(split), batch_size):
             out = model(split.x[start : start + batch_size])
             target = split.y[start : start + batch_size]
-            loss_sum += F.cross_entropy(out, target, reduction="sum")
-            correct += (out.argmax(dim=1) == target).sum()
+            loss_sum += task.loss(out, target) * target.shape[0]
+            batch = task.batch_stats(out, target)
+            stats = batch if stats is None else stats + batch
     n = max(len(split), 1)
-    return float(loss_sum) / n, 100.0 * float(correct) / n
+    return float(loss_sum) / n, task.summarize(stats, n) if stats is not None else float("nan")

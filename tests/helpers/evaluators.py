@@ -16,7 +16,7 @@ class FlakyTabular(NB201Tabular):
         super().__init__(space, dataset=dataset, data_dir=data_dir, **kw)
         self.delay = delay
 
-    def evaluate(self, arch, fidelity, seed):
+    def evaluate(self, arch, fidelity, seed, context=None):
         if self.delay:
             time.sleep(self.delay)
         if arch.string.startswith("|none~0|"):
