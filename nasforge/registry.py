@@ -26,6 +26,8 @@ STRATEGIES = {
     "nsga2": "nasforge.strategies.nsga2:NSGA2",
     "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
+    "greedy_shrink": "nasforge.strategies.greedy_shrink:GreedyShrink",
+    "reinforce": "nasforge.strategies.reinforce:Reinforce",
 }
 
 EVALUATORS = {
