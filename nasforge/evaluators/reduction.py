@@ -16,7 +16,7 @@ once per process at ``teacher_epochs`` with ``teacher_seed``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -40,6 +40,7 @@ class Reference:
     flops_m: float
     epochs: int
     seed: int
+    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 def save_reference(path: str | Path, reference: Reference) -> Path:
@@ -66,7 +67,16 @@ def reference_from(trained: TrainedModel, arch: Architecture, seed: int) -> Refe
     m = trained.metrics
     state = {k: v.detach().cpu().clone() for k, v in trained.model.state_dict().items()}
     return Reference(arch.string, state, float(m["valid_accuracy"]), float(m["test_accuracy"]),
-                     float(m["params"]), float(m["flops"]), int(m["epochs"]), int(seed))
+                     float(m["params"]), float(m["flops"]), int(m["epochs"]), int(seed), dict(m))
+
+
+def relative_metrics(m: dict[str, Any], ref: Reference) -> dict[str, Any]:
+    """Add params_m / flops_m / latency_ms and the base-relative compression and N2N reward."""
+    m["params_m"], m["flops_m"], m["latency_ms"] = m["params"], m["flops"], m["latency"]
+    c = 1.0 - m["params"] / ref.params_m
+    m["compression"] = c
+    m["n2n_reward"] = (m["valid_accuracy"] / ref.valid_accuracy) * c * (2.0 - c) if ref.valid_accuracy > 0 else 0.0
+    return m
 
 
 class ReductionEvaluator(TrainerEvaluator):
@@ -160,13 +170,12 @@ class ReductionEvaluator(TrainerEvaluator):
         if self.distill:
             self.reference()  # before the trial's RNG scope, so the trial is the same in any process
         trained = super().train(arch, fidelity, seed, context)
-        m = trained.metrics
-        m["params_m"], m["flops_m"], m["latency_ms"] = m["params"], m["flops"], m["latency"]
-        ref = self.reference()
-        c = 1.0 - m["params"] / ref.params_m
-        m["compression"] = c
-        m["n2n_reward"] = (m["valid_accuracy"] / ref.valid_accuracy) * c * (2.0 - c) if ref.valid_accuracy > 0 else 0.0
+        relative_metrics(trained.metrics, self.reference())
         return trained
+
+    def set_reference(self, reference: Reference) -> None:
+        """Use an already trained base (in this process) instead of ``teacher`` / training one."""
+        self._reference = reference
 
     def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
         return self.space.build(arch, input_shape, num_classes)
