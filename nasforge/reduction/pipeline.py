@@ -18,6 +18,7 @@ Steps (each resumable: trained bases are files, the search is an ordinary stored
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 import time
@@ -136,8 +137,24 @@ def run_reduction(config: Any, log: Callable[[str], None] = lambda line: None) -
     full = ReductionEvaluator(space, dataset=cfg.dataset, data_dir=cfg.data, epochs=cfg.base_epochs,
                               **cfg.evaluator_options)
     full.prepare()
-    artifacts = Path(f"{cfg.storage}.artifacts") / name
+    # trained bases are shared by every reduction of the same base, data and schedule in this storage
+    key = json.dumps([repr(space), cfg.dataset, cfg.data, cfg.base_epochs, sorted(cfg.evaluator_options.items())],
+                     default=str)
+    artifacts = Path(f"{cfg.storage}.artifacts") / "reduction-bases" / hashlib.sha256(key.encode()).hexdigest()[:16]
     base = space.base()
+    # the search study's config, checked before anything is trained
+    search = cfg.search
+    objectives = search.objectives or DEFAULT_OBJECTIVES.get(search.strategy, ["valid_accuracy:max", "params_m:min"])
+    study_config = {
+        "name": name, "space": "reduction", "space_options": cfg.space_options,
+        "strategy": search.strategy, "strategy_options": search.strategy_options,
+        "evaluator": "reduction", "dataset": cfg.dataset, "data": cfg.data, "fidelity": search.fidelity,
+        "evaluator_options": {**cfg.evaluator_options, "epochs": search.fidelity, "distill": search.distill,
+                              "distill_alpha": search.distill_alpha, "teacher": str(artifacts / f"base-s{cfg.seeds[0]}.pt")},
+        "objectives": objectives, "trials": search.trials, "seed": cfg.seed, "storage": cfg.storage,
+        "executor": search.executor, "workers": search.workers,
+    }
+    _check_study_config(study_config, space)
     clock = time.perf_counter()
 
     # 1. the base, fully trained, per seed (kept as files so a rerun does not retrain it)
@@ -157,17 +174,6 @@ def run_reduction(config: Any, log: Callable[[str], None] = lambda line: None) -
     base_time = time.perf_counter() - clock
 
     # 2. the search, as a stored study (resumed if it exists)
-    search = cfg.search
-    objectives = search.objectives or DEFAULT_OBJECTIVES.get(search.strategy, ["valid_accuracy:max", "params_m:min"])
-    study_config = {
-        "name": name, "space": "reduction", "space_options": cfg.space_options,
-        "strategy": search.strategy, "strategy_options": search.strategy_options,
-        "evaluator": "reduction", "dataset": cfg.dataset, "data": cfg.data, "fidelity": search.fidelity,
-        "evaluator_options": {**cfg.evaluator_options, "epochs": search.fidelity, "distill": search.distill,
-                              "distill_alpha": search.distill_alpha, "teacher": str(artifacts / f"base-s{cfg.seeds[0]}.pt")},
-        "objectives": objectives, "trials": search.trials, "seed": cfg.seed, "storage": cfg.storage,
-        "executor": search.executor, "workers": search.workers,
-    }
     from ..store.sqlite import SQLiteStore
 
     exists = Path(cfg.storage).is_file() and name in SQLiteStore(cfg.storage).study_names()
@@ -206,7 +212,7 @@ def run_reduction(config: Any, log: Callable[[str], None] = lambda line: None) -
     retrain_time = time.perf_counter() - started
 
     # 5. pruning baselines at the pick's parameter count
-    baselines = {method: _baseline(method, cfg, space, full, references, space.cost(chosen)["params_m"], log)
+    baselines = {method: _baseline(method, cfg, space, full, references, space.cost(chosen)["params_m"], artifacts, log)
                  for method in cfg.baselines}
 
     report = {
@@ -240,10 +246,33 @@ def run_reduction(config: Any, log: Callable[[str], None] = lambda line: None) -
     return report
 
 
+def _check_study_config(study_config: dict[str, Any], space: Any) -> None:
+    """Names, options and objectives of the search, so a typo fails before the base is trained."""
+    import inspect
+
+    from ..config import parse_config
+    from ..evaluators.reduction import METRICS
+    from ..registry import resolve
+
+    cfg = parse_config(study_config)
+    for objective in parse_objectives(cfg.objectives):
+        if objective.name not in METRICS:
+            raise ConfigError(f"objective metric {objective.name!r} is not produced by the reduction evaluator; "
+                              f"available: {', '.join(METRICS)}")
+    cls = resolve("strategy", cfg.strategy)
+    allowed = [p for p in inspect.signature(cls).parameters if p not in ("self", "space", "seed", "objectives")]
+    for key in cfg.strategy_options:
+        if key not in allowed:
+            raise ConfigError(f"strategy {cfg.strategy!r} has no option {key!r}; allowed: {', '.join(allowed)}")
+    cls(space, seed=cfg.seed, objectives=parse_objectives(cfg.objectives), **cfg.strategy_options)
+
+
 def _baseline(method: str, cfg: ReduceConfig, space: Any, full: Any, references: list, target_params_m: float,
-              log: Callable[[str], None]) -> dict[str, Any]:
+              artifacts: Path, log: Callable[[str], None]) -> dict[str, Any]:
     """Prune each seed's trained base (slimming: a base trained with the BN-scale penalty) to the
     target and fine-tune it; the same seeds as the searched network."""
+    import torch
+
     from ..training.seeding import seeded_torch
     from .pruning import BNSparsity, describe, prune_to_params, train_model
 
@@ -255,11 +284,16 @@ def _baseline(method: str, cfg: ReduceConfig, space: Any, full: Any, references:
     for seed, ref in zip(cfg.seeds, references):
         with seeded_torch(int(seed)):
             model = space.build(space.base(), data.input_shape, data.num_classes)
-        if method == "slimming":
+        sparse = artifacts / f"slimming-base-s{seed}-{cfg.slimming_sparsity:g}.pt"
+        if method == "slimming" and sparse.is_file():
+            model.load_state_dict(torch.load(sparse, map_location="cpu"))
+            trained_epochs += cfg.base_epochs  # trained by an earlier run; its cost still counts
+        elif method == "slimming":
             log(f"slimming: training the base with L1 on BN scales (s={cfg.slimming_sparsity}) for "
                 f"{cfg.base_epochs} epochs, seed {seed}")
             train_model(model, splits, hparams, cfg.base_epochs, full.batch_size, seed,
                         task=BNSparsity(model, cfg.slimming_sparsity), threads=full.threads)
+            torch.save(model.state_dict(), sparse)
             trained_epochs += cfg.base_epochs
         else:
             model.load_state_dict(ref.state_dict)
