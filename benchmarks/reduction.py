@@ -53,7 +53,8 @@ def run(task: str, algorithm: str, args: argparse.Namespace) -> dict:
     spec = TASKS[task]
     config = {
         "name": f"bench-{task}-{algorithm}",
-        "storage": str(Path(args.storage)), "seed": 0, "dataset": spec["dataset"],
+        "storage": f"{args.storage}-{task}-{algorithm}.db", "artifacts": f"{args.storage}-{task}.artifacts",
+        "seed": 0, "dataset": spec["dataset"],
         "space_options": spec["space_options"], "evaluator_options": spec["evaluator_options"],
         "base_epochs": args.base_epochs, "seeds": list(range(args.seeds)), "pick_tolerance": 0.5,
         "search": {"strategy": algorithm, "fidelity": args.fidelity, "trials": args.trials, "distill": True,
@@ -99,7 +100,8 @@ def main() -> None:
     parser.add_argument("--base-epochs", type=int, default=10)
     parser.add_argument("--fidelity", type=int, default=2)
     parser.add_argument("--trials", type=int, default=24)
-    parser.add_argument("--storage", default="/tmp/nasforge-reduction-bench.db")
+    parser.add_argument("--storage", default="/tmp/nasforge-reduction-bench",
+                        help="prefix: one study file per (task, algorithm), trained bases shared per task")
     parser.add_argument("--table", action="store_true", help="print the table of the stored results and exit")
     args = parser.parse_args()
     if args.table or args.task is None:

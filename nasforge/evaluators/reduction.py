@@ -129,7 +129,6 @@ class ReductionEvaluator(TrainerEvaluator):
 
     def config(self) -> dict[str, Any]:
         out = super().config()
-        out.pop("model_factory")
         out.update(distill=self.distill, distill_alpha=self.distill_alpha, teacher=self.teacher,
                    teacher_epochs=self.teacher_epochs, teacher_seed=self.teacher_seed)
         return out

@@ -73,6 +73,8 @@ class ReduceConfig(BaseModel):
     finetune_lr_scale: float = Field(default=0.1, gt=0)
     export: Optional[str] = None
     output: Optional[str] = None
+    #: folder for trained bases (default ``<storage>.artifacts``); runs sharing it share the bases
+    artifacts: Optional[str] = None
 
     @property
     def study_name(self) -> str:
@@ -140,7 +142,7 @@ def run_reduction(config: Any, log: Callable[[str], None] = lambda line: None) -
     # trained bases are shared by every reduction of the same base, data and schedule in this storage
     key = json.dumps([repr(space), cfg.dataset, cfg.data, cfg.base_epochs, sorted(cfg.evaluator_options.items())],
                      default=str)
-    artifacts = Path(f"{cfg.storage}.artifacts") / "reduction-bases" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    artifacts = Path(cfg.artifacts or f"{cfg.storage}.artifacts") / "reduction-bases" / hashlib.sha256(key.encode()).hexdigest()[:16]
     base = space.base()
     # the search study's config, checked before anything is trained
     search = cfg.search
@@ -293,7 +295,8 @@ def _baseline(method: str, cfg: ReduceConfig, space: Any, full: Any, references:
                 f"{cfg.base_epochs} epochs, seed {seed}")
             train_model(model, splits, hparams, cfg.base_epochs, full.batch_size, seed,
                         task=BNSparsity(model, cfg.slimming_sparsity), threads=full.threads)
-            torch.save(model.state_dict(), sparse)
+            torch.save(model.state_dict(), sparse.with_suffix(".tmp"))
+            sparse.with_suffix(".tmp").replace(sparse)
             trained_epochs += cfg.base_epochs
         else:
             model.load_state_dict(ref.state_dict)
@@ -312,7 +315,7 @@ def accuracy_params_front(trials: list) -> list[dict[str, Any]]:
     """Non-dominated searched networks by (valid_accuracy max, params_m min), smallest first."""
     import numpy as np
 
-    from ..strategies.ranking import nondominated_mask
+    from ..pareto import nondominated_mask
 
     if not trials:
         return []
