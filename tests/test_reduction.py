@@ -158,6 +158,17 @@ def test_reinforce_conformance_and_learning() -> None:
     assert policy.probabilities()[1][0] > 3 * before
 
 
+def test_generic_evolution_runs_on_the_reduction_genes() -> None:
+    from nasforge.strategies.evolution import RegularizedEvolution
+    from nasforge.strategies.nsga2 import NSGA2
+
+    two = [Objective("valid_accuracy", "max"), Objective("params_m", "min")]
+    budget = ReductionSpace(base="resnet20", input_shape=(1, 40), max_params_m=0.05)
+    values = lambda a: [_accuracy(a), budget.cost(a)["params_m"]]  # noqa: E731
+    check_strategy(lambda seed: NSGA2(budget, seed=seed, objectives=two, population_size=6), budget, values)
+    check_strategy(lambda seed: RegularizedEvolution(budget, seed=seed, objectives=two, population=6), budget, values)
+
+
 # --- pruning baselines ----------------------------------------------------------------------------
 
 
