@@ -6,6 +6,7 @@ The loop is the only writer of the store. Budgets count trials over the study's 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence
@@ -194,12 +195,15 @@ class Study:
 
     def _finish(self, outcome: Outcome, trial: Trial, arch: Architecture) -> Trial:
         trial.started, trial.finished = outcome.started, outcome.finished
-        if outcome.metrics is not None:
+        unstorable = None if outcome.metrics is None else _unstorable(outcome.metrics)
+        if unstorable is not None:
+            trial.state, trial.error = TrialState.FAILED, unstorable
+        elif outcome.metrics is not None:
             trial.metrics = _jsonable(outcome.metrics)
             try:
                 trial.values = values_of(outcome.metrics, self.objectives)
                 trial.state = TrialState.PRUNED if outcome.pruned else TrialState.COMPLETE
-            except (KeyError, ValueError) as exc:
+            except (KeyError, ValueError, TypeError) as exc:
                 if outcome.pruned:  # stopped before every objective was measured
                     trial.state = TrialState.PRUNED
                 else:
@@ -290,10 +294,22 @@ def _as_float(value: Any) -> float:
         return float("inf")
 
 
+def _unstorable(metrics: Any) -> str | None:
+    """Why ``metrics`` cannot be stored (None when they can): the trial fails, the study goes on."""
+    if not isinstance(metrics, dict):
+        return f"evaluate returned {type(metrics).__name__}, expected a dict of metrics"
+    for key, value in _jsonable(metrics).items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            return f"metric {key!r} is a {type(value).__name__}, which cannot be stored (use numbers, text or lists)"
+    return None
+
+
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in metrics.items():
-        if hasattr(value, "item"):
-            value = value.item()
+        if hasattr(value, "tolist"):  # numpy / torch scalars and arrays
+            value = value.tolist()
         out[str(key)] = value
     return out
