@@ -100,6 +100,14 @@ class Executor(ABC):
     def wait(self, timeout: float | None = None) -> list[Outcome]:
         """Block until at least one outcome is ready (or timeout) and return all ready ones."""
 
+    def cancel(self, numbers: list[int], reason: str) -> list[Outcome]:
+        """Stop the running trials ``numbers`` and return them as FAILED outcomes with ``reason``.
+
+        Executors that cannot interrupt a trial (the serial one runs it in the study's own thread)
+        return nothing, and the study waits for those trials to end.
+        """
+        return []
+
     def shutdown(self) -> None:
         """Release workers; safe to call twice."""
 
@@ -112,6 +120,9 @@ class Executor(ABC):
 
 class SerialExecutor(Executor):
     """Runs tasks in the calling process when the study waits for them (deterministic order).
+
+    It cannot interrupt a trial: a study timeout takes effect when the running trial ends (use
+    the trainer's ``time_limit``, or the local pool's ``trial_timeout``, to bound one trial).
 
     ``batch`` > 1 lets the study keep that many trials asked before any is told, then runs and
     returns them together: the exact counterpart of a batch-synchronous pool or Ray executor with

@@ -31,8 +31,17 @@ START_METHODS = ("spawn", "forkserver")
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
-def _worker_main(conn: Connection, evaluator_bytes: bytes, threads: int) -> None:
-    """Worker loop: load the evaluator once, then run tasks until told to stop (None)."""
+def _worker_main(conn: Connection, evaluator_bytes: bytes, threads: int, parent: int) -> None:
+    """Worker process: serve tasks; exit quietly when the study process is gone."""
+    _watch_parent(parent)
+    try:
+        _serve(conn, evaluator_bytes, threads)
+    except (BrokenPipeError, EOFError, ConnectionError):
+        pass  # the study process died while this worker was talking to it: nothing to report
+
+
+def _serve(conn: Connection, evaluator_bytes: bytes, threads: int) -> None:
+    """Load the evaluator once, then run tasks until told to stop (None)."""
     # Thread caps must be set before torch/numpy start their pools, i.e. before unpickling.
     for var in _THREAD_VARS:
         os.environ[var] = str(threads)
@@ -55,9 +64,24 @@ def _worker_main(conn: Connection, evaluator_bytes: bytes, threads: int) -> None
         outcome = run_task(evaluator, task)
         try:
             conn.send(("outcome", outcome))
+        except (BrokenPipeError, ConnectionError):
+            raise
         except Exception as exc:  # noqa: BLE001 - e.g. metrics that do not pickle
             conn.send(("outcome", Outcome(task.number, None, f"result could not be sent: {exc}",
                                           outcome.started, outcome.finished)))
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit at once when the study process dies (kill -9): never finish an orphaned trial."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="nasforge-parent-watch", daemon=True).start()
 
 
 def _cap_torch_threads(threads: int) -> None:
@@ -234,7 +258,7 @@ class LocalPoolExecutor(Executor):
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=_worker_main,
-            args=(child, self._evaluator_bytes, self.threads_per_worker),
+            args=(child, self._evaluator_bytes, self.threads_per_worker, os.getpid()),
             daemon=True,
             name="nasforge-worker",
         )
@@ -293,6 +317,19 @@ class LocalPoolExecutor(Executor):
             return
         worker.task = None
         self._ready.append(payload)
+
+    def cancel(self, numbers: list[int], reason: str) -> list[Outcome]:
+        wanted = set(numbers)
+        self._queue = deque(t for t in self._queue if t.number not in wanted)
+        for worker in list(self._pool):
+            if worker.task is not None and worker.task.number in wanted:
+                worker.process.kill()
+                self._bury(worker, reason)
+        outcomes = [o for o in self._ready if o.number in wanted]
+        self._ready = [o for o in self._ready if o.number not in wanted]
+        queued = wanted - {o.number for o in outcomes}
+        now = time.time()
+        return outcomes + [Outcome(n, None, reason, now, now) for n in sorted(queued)]
 
     def _kill_overdue(self) -> None:
         if self.trial_timeout is None:

@@ -135,7 +135,13 @@ class Study:
                         self._submit(trial, arch, inflight, archs)
                 if not inflight:
                     break
-                for outcome in self.executor.wait(timeout=None):
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                outcomes = self.executor.wait(timeout=left)
+                if not outcomes and deadline is not None and time.monotonic() >= deadline:
+                    # the study's time is up: stop what still runs and record why
+                    reason = f"stopped: the study's timeout of {timeout:g} s was reached"
+                    outcomes = self.executor.cancel(sorted(inflight), reason)
+                for outcome in outcomes:
                     if self._runs_on(outcome, inflight, archs):
                         continue
                     trial = self._finish(outcome, inflight.pop(outcome.number), archs.pop(outcome.number))
