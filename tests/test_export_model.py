@@ -134,3 +134,26 @@ def test_cli_retrains_a_trial_without_saved_weights_and_says_so(tmp_path, capsys
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["matches_record"] is True
     assert metrics["retrained"]["valid_accuracy"] == study.best_trial.metrics["valid_accuracy"]
+
+
+def test_export_never_overwrites_without_force_and_never_follows_symlinks(tmp_path) -> None:
+    from nasforge.cli.app import main
+    from nasforge.study import create_study_from_config
+
+    storage = tmp_path / "study.db"
+    create_study_from_config({
+        "name": "s", "space": "chain", "space_options": SPACE_OPTIONS, "strategy": "random",
+        "evaluator": "trainer", "dataset": "digits", "evaluator_options": EVALUATOR_OPTIONS,
+        "trials": 1, "storage": str(storage), "seed": 1,
+    }).optimize(n_trials=1)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (out / "metrics.json").symlink_to(victim)
+    args = ["export", "s", "--storage", str(storage), "--out", str(out)]
+    assert main(args) == 2  # an export file (here a symlink) is already there
+    assert victim.read_text() == "keep me"
+    assert main(args + ["--force"]) == 0
+    assert victim.read_text() == "keep me" and not (out / "metrics.json").is_symlink()
+    assert main(args) == 2 and main(args + ["--force"]) == 0

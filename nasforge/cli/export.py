@@ -16,6 +16,7 @@ def export(
     out: Path = typer.Option(..., "--out", help="folder to write model.pt2, weights.pt and JSON files"),
     trial: Optional[int] = typer.Option(None, help="trial number to export (default: the best trial)"),
     data: Optional[str] = typer.Option(None, help="data folder, only needed to retrain a trial without saved weights"),
+    force: bool = typer.Option(False, "--force", help="overwrite an earlier export in --out"),
 ) -> None:
     """Export a trained network from the weights saved during the search (retrains only a trial
     that has none, deterministically from its seed and fidelity, and says so)."""
@@ -31,14 +32,15 @@ def export(
     folder = store.artifacts.trial_dir(record.name, chosen.number)
     if (folder / "checkpoint.pt").is_file():
         space = build_space(record.config)
-        path, retrained = export_trial(chosen, space, out, folder)
+        path, retrained = export_trial(chosen, space, out, folder, force=force)
     else:
         from ..study.api import load_study
 
         typer.echo(f"trial {chosen.number} has no saved weights in {folder}: retraining it "
                    "(deterministic, from its seed and fidelity)", err=True)  # fmt: skip
         study = load_study(record.name, store, {"data": data})
-        path, retrained = export_trial(chosen, study.space, out, None, study.evaluator, study.fidelity)
+        path, retrained = export_trial(chosen, study.space, out, None, study.evaluator, study.fidelity,
+                                       force=force)
     summary = json.loads((path / METRICS_FILE).read_text())
     recorded = summary.get("recorded", {})
     if retrained:
