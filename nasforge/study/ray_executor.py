@@ -131,13 +131,16 @@ class RayExecutor(Executor):
             ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False,
                      runtime_env=self.runtime_env)
             return
-        # Local cluster: just enough CPUs for the requested parallelism, no dashboard, and the
+        # Local cluster: just enough CPUs for the requested parallelism, no dashboard, the node
+        # address on loopback (the agents Ray lets us place listen on 127.0.0.1 only; Ray 2.60's
+        # own gRPC servers still listen on every interface: see docs on clusters), and the
         # driver's import path so evaluators defined in the user's modules import in workers.
         cpus = self.num_cpus or max(1, int(round(self.workers * max(self.cpus_per_trial, 1))))
         ray.init(
             num_cpus=cpus,
             num_gpus=None if self.gpus_per_trial else 0,
             include_dashboard=False,
+            _node_ip_address="127.0.0.1",
             logging_level=logging.WARNING,
             log_to_driver=False,
             runtime_env=self.runtime_env
