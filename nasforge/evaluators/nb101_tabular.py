@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError, DataError
-from ..paths import data_file
+from ..paths import READ_ERRORS, data_file
 from ..spaces.nb101 import NB101Space
 from .base import Evaluator
 from .tables import benchmark_space
@@ -116,7 +116,7 @@ def _read_table(path: Path, space: NB101Space) -> tuple[dict[str, dict[str, floa
     counts: dict[str, int] = {}
     pool: list[Architecture] = []
     try:
-        with opener(path, "rt", newline="") as handle:
+        with opener(path, "rt", newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             missing = {"adjacency", "ops"} - set(reader.fieldnames or ())
             if missing:
@@ -135,7 +135,7 @@ def _read_table(path: Path, space: NB101Space) -> tuple[dict[str, dict[str, floa
                 for c in columns:
                     sums[key][c] += _number(row[c], path, line, c)
                 counts[key] += 1
-    except (OSError, EOFError, csv.Error) as exc:
+    except READ_ERRORS as exc:
         raise DataError(f"cannot read nb101 table {str(path)!r}: {exc}") from exc
     table = {}
     for key, total in sums.items():

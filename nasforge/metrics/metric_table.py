@@ -23,6 +23,7 @@ from typing import Any
 
 from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError, DataError
+from ..paths import READ_ERRORS
 from ..spaces.base import SearchSpace
 
 KEYS = ("arch", "index")
@@ -122,13 +123,13 @@ class MetricTable:
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rt", newline="") as handle:  # type: ignore[operator]
+        with opener(path, "rt", newline="", encoding="utf-8") as handle:  # type: ignore[operator]
             reader = csv.DictReader(handle)
             header = [h.strip() for h in (reader.fieldnames or [])]
             reader.fieldnames = header
             rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"cannot read metric table {str(path)!r}: {exc}") from exc
+    except READ_ERRORS as exc:
+        raise DataError(f"cannot read metric table {str(path)!r} (damaged or not UTF-8 text): {exc}") from exc
     if not header:
         raise DataError(f"metric table {str(path)!r} is empty (no header line)")
     return header, rows
