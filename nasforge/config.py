@@ -19,6 +19,10 @@ from .registry import EVALUATORS, EXECUTORS, SPACES, STRATEGIES, resolve
 DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer"}
 
 
+#: a budget beyond this is a typo (10**20), not a study anyone runs
+MAX_TRIALS = 10_000_000
+
+
 class StudyConfig(BaseModel):
     """Everything needed to build (and later rebuild) a study."""
 
@@ -36,7 +40,7 @@ class StudyConfig(BaseModel):
     fidelity: Optional[int] = Field(default=None, gt=0)
     objectives: list[str] = Field(default_factory=lambda: ["valid_accuracy:max"])
     constraints: list[str] = Field(default_factory=list)
-    trials: Optional[int] = Field(default=100, ge=0)
+    trials: Optional[int] = Field(default=100, ge=1, le=MAX_TRIALS)
     timeout: Optional[float] = Field(default=None, gt=0)
     seed: int = Field(default=0, ge=0)
     storage: str = "nasforge.db"
@@ -91,7 +95,9 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} not found")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text (a binary file?)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

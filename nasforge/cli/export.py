@@ -36,9 +36,14 @@ def export(
     else:
         from ..study.api import load_study
 
+        study = load_study(record.name, store, {"data": data})
+        if not hasattr(study.evaluator, "train"):
+            raise ConfigError(
+                f"export needs a training evaluator (trainer), got {study.evaluator.name!r}: "
+                "tabular evaluators have no weights to export"
+            )
         typer.echo(f"trial {chosen.number} has no saved weights in {folder}: retraining it "
                    "(deterministic, from its seed and fidelity)", err=True)  # fmt: skip
-        study = load_study(record.name, store, {"data": data})
         path, retrained = export_trial(chosen, study.space, out, None, study.evaluator, study.fidelity,
                                        force=force)
     summary = json.loads((path / METRICS_FILE).read_text())

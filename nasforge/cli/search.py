@@ -9,6 +9,7 @@ from typing import Any, Optional
 import typer
 
 from ..config import load_config_file, parse_config
+from ..errors import ConfigError
 from .common import Progress, parse_assignments
 
 SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "params", "flops", "latency", "train_time")
@@ -79,6 +80,12 @@ def resume(
     cfg = stored_config(study)
     total = trials if trials is not None else (cfg.trials if cfg else None)
     counts = study.counts()
+    finished = sum(n for s, n in counts.items() if s != "RUNNING")
+    if trials is not None and trials < finished:
+        raise ConfigError(
+            f"--trials {trials} is below the {finished} trials study {name!r} already has; "
+            "--trials is the new total: give a larger number"
+        )
     typer.echo(f"resuming {name!r}: {counts['COMPLETE']} complete, {counts['RUNNING']} to re-run",
                err=True)  # fmt: skip
     _run(study, total, timeout, storage, as_json)
@@ -100,8 +107,13 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
     summary = study_summary(study.record, study.trials)
     if as_json:
         typer.echo(json.dumps(summary, allow_nan=False))
-        return
-    print_result(summary)
+    else:
+        print_result(summary)
+    counts = summary["counts"]
+    if counts["FAILED"] and not counts["COMPLETE"] and not counts["PRUNED"]:
+        first = (summary.get("failures") or [{}])[0].get("error")
+        typer.echo(f"error: every trial failed ({counts['FAILED']}); first reason: {first}", err=True)
+        raise typer.Exit(1)
 
 
 def print_result(summary: dict[str, Any]) -> None:
