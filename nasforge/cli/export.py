@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from ..errors import ConfigError
+
 
 
 def export(
