@@ -40,15 +40,21 @@ class MetricTableEvaluator(Evaluator):
         base_options: dict[str, Any] | None = None,
         key: str | None = None,
         columns: Sequence[str] | None = None,
+        allow_missing: bool = False,
     ) -> None:
         if not isinstance(table, str) or not table:
             raise ConfigError(
                 "parameter table of MetricTableEvaluator must be the path of a CSV file, "
                 f"got {table!r}"
             )
-        if key is not None and key not in KEYS:
+        if key is not None and (not isinstance(key, str) or not key):
             raise ConfigError(
-                f"parameter key of MetricTableEvaluator must be one of {KEYS}, got {key!r}"
+                f"parameter key of MetricTableEvaluator must be a column name (e.g. one of "
+                f"{', '.join(KEYS)}), got {key!r}"
+            )
+        if not isinstance(allow_missing, bool):
+            raise ConfigError(
+                f"parameter allow_missing of MetricTableEvaluator must be true or false, got {allow_missing!r}"
             )
         if base_options is not None and not isinstance(base_options, dict):
             raise ConfigError(
@@ -71,6 +77,9 @@ class MetricTableEvaluator(Evaluator):
         loaded = self._load()  # fail now on a missing file, bad rows or unknown columns
         if columns is not None:
             loaded.require(list(columns))
+        if not allow_missing:
+            loaded.check_covers(space)
+        self.allow_missing = allow_missing
         self.columns = tuple(columns) if columns is not None else loaded.columns
 
     def evaluate(
