@@ -13,7 +13,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
-from .objectives import parse_objectives
+from .objectives import parse_objectives, unknown_metric
 from .registry import EVALUATORS, EXECUTORS, SPACES, STRATEGIES, resolve
 
 DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer"}
@@ -109,7 +109,7 @@ def _one_line(exc: ValidationError) -> str:
         allowed = ", ".join(StudyConfig.model_fields)
         return f"unknown config field {field!r}; allowed fields: {allowed}"
     got = err.get("input")
-    suffix = "" if isinstance(got, dict) or repr(got) in msg else f", got {got!r}"
+    suffix = "" if isinstance(got, dict) or repr(got) in msg or "did you mean" in msg else f", got {got!r}"
     return f"config field {field!r}: {msg}{suffix}"
 
 
@@ -184,7 +184,5 @@ def _check_against_evaluator(config: StudyConfig, evaluator: Any, objectives: li
         used = [("objective", o.name) for o in objectives] + [("constraint", c.metric) for c in constraints]
         for what, metric in used:
             if metric not in known:
-                raise ConfigError(
-                    f"{what} metric {metric!r} is not produced by evaluator "
-                    f"{config.evaluator_name!r}; available: {', '.join(known)}"
-                )
+                raise ConfigError(unknown_metric(
+                    metric, known, f"{what} metric", f" for evaluator {config.evaluator_name!r}"))

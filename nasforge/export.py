@@ -31,7 +31,7 @@ WEIGHTS_FILE = "weights.pt"
 ARCH_FILE = "architecture.json"
 METRICS_FILE = "metrics.json"
 #: metrics that must agree between a stored trial and its retraining (timings never do)
-REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params", "flops", "epochs")
+REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params_m", "flops_m", "epochs")
 
 
 class Normalised(torch.nn.Module):

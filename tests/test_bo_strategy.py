@@ -101,7 +101,7 @@ def test_state_is_json_and_refits_on_load():
         ({"n_init": 0}, "n_init of bo"),
         ({"pool_size": 2.5}, "pool_size of bo"),
         ({"mutation_share": 1.5}, "mutation_share of bo"),
-        ({"objectives": [Objective("valid_accuracy"), Objective("params", "min")]}, "one objective"),
+        ({"objectives": [Objective("valid_accuracy"), Objective("params_m", "min")]}, "one objective"),
         ({"target_transform": "log"}, "target_transform of bo"),
         ({"kernel_options": {"depth": 3}}, "kernel_options of bo"),
         ({"kernel": "gcn", "kernel_options": {"dim": 0}}, "dim of GCNKernel"),

@@ -92,7 +92,7 @@ def test_cli_exports_the_best_trial_of_a_stored_study(tmp_path) -> None:
     best = study.best_trial
     assert best is not None
     out = tmp_path / "best"
-    assert main(["export", "digits-chain", "--storage", str(storage), "--out", str(out)]) == 0
+    assert main(["export", "digits-chain", "--storage", str(storage), "--output", str(out)]) == 0
     description = json.loads((out / "architecture.json").read_text())
     metrics = json.loads((out / "metrics.json").read_text())
     assert description["trial"] == best.number and description["arch"] == best.arch
@@ -100,4 +100,4 @@ def test_cli_exports_the_best_trial_of_a_stored_study(tmp_path) -> None:
     # retraining from (arch, seed, fidelity) reproduces the stored trial exactly
     assert metrics["matches_record"] is True
     assert metrics["retrained"]["valid_accuracy"] == best.metrics["valid_accuracy"]
-    assert main(["export", "digits-chain", "--storage", str(storage), "--out", str(out), "--trial", "99"]) == 2
+    assert main(["export", "digits-chain", "--storage", str(storage), "--output", str(out), "--trial", "99"]) == 2

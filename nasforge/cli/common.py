@@ -93,8 +93,8 @@ class Progress:
             self.last_line = now
             total = f"/{self.total}" if self.total else ""
             extra = f" ({trial.error})" if trial.error else ""
-            typer.echo(
-                f"trial {self.count}{total} {trial.state.value}{extra} {status} "
+            typer.echo(  # trial numbers count from 0 everywhere (store, report, export --trial)
+                f"trial #{trial.number} ({self.count}{total} done) {trial.state.value}{extra} {status} "
                 f"[{now - self.started:.1f}s]",
                 err=True,
             )

@@ -11,7 +11,7 @@ import typer
 from ..config import load_config_file, parse_config
 from .common import Progress, parse_assignments
 
-SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "params", "flops", "latency", "train_time")
+SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "params_m", "flops_m", "latency_ms", "train_time")
 
 
 def search(
@@ -26,7 +26,12 @@ def search(
     storage: Optional[str] = typer.Option(None, help="SQLite file holding the study"),
     data: Optional[str] = typer.Option(None, help="benchmark data folder (else $NASFORGE_DATA)"),
     fidelity: Optional[int] = typer.Option(None, help="fidelity, e.g. epochs"),
-    objective: Optional[list[str]] = typer.Option(None, help="metric[:max|min], repeatable"),
+    objectives: Optional[list[str]] = typer.Option(
+        None, "--objectives", "--objective", help="metric[:max|min]; repeat or comma-separate"
+    ),
+    constraints: Optional[list[str]] = typer.Option(
+        None, "--constraints", "--constraint", help="e.g. latency_ms<=5; repeat or comma-separate"
+    ),
     evaluator: Optional[str] = typer.Option(None, help="evaluator: nb201, nb101, trainer"),
     executor: Optional[str] = typer.Option(None, help="serial, local, ray"),
     workers: Optional[int] = typer.Option(None, help="parallel workers"),
@@ -43,7 +48,8 @@ def search(
     flags = {
         "space": space, "strategy": strategy, "dataset": dataset, "trials": trials,
         "timeout": timeout, "seed": seed, "name": name, "storage": storage, "data": data,
-        "fidelity": fidelity, "objectives": objective or None, "evaluator": evaluator,
+        "fidelity": fidelity, "objectives": _split(objectives), "evaluator": evaluator,
+        "constraints": _split(constraints),
         "executor": executor, "workers": workers, "scheduler": scheduler,
     }  # fmt: skip
     data_.update({k: v for k, v in flags.items() if v is not None})
@@ -118,9 +124,13 @@ def print_result(summary: dict[str, Any]) -> None:
     typer.echo("  " + "  ".join(f"{k}={_fmt(metrics.get(k), k)}" for k in dict.fromkeys(shown)))
 
 
+def _split(items: Optional[list[str]]) -> Optional[list[str]]:
+    """Repeated and comma-separated flag values as one list (None when not given)."""
+    out = [part.strip() for item in items or [] for part in item.split(",") if part.strip()]
+    return out or None
+
+
 def _fmt(value: Any, key: str = "") -> str:
-    if key == "params" and isinstance(value, (int, float)):
-        return f"{value:.4g}M"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)

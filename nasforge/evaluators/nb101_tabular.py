@@ -141,9 +141,6 @@ def _read_table(path: Path, space: NB101Space) -> tuple[dict[str, dict[str, floa
     for key, total in sums.items():
         n = counts[key]
         metrics = {c: v / n for c, v in total.items()}
-        for alias, column in (("params", "params_m"), ("flops", "flops_m")):
-            if column in metrics and alias not in metrics:
-                metrics[alias] = metrics[column]  # millions, as the nb201 evaluator reports them
         metrics["n_rows"] = float(n)
         table[key] = metrics
     return table, pool

@@ -182,7 +182,7 @@ class NB201Tabular(Evaluator):
         return 200
 
     def metrics(self, fidelity: int | None = None) -> Sequence[str]:
-        names = list(accuracy_columns(self.dataset, fidelity or 200)) + ["params", "flops"]
+        names = list(accuracy_columns(self.dataset, fidelity or 200)) + ["params_m", "flops_m"]
         if self.hardware:
             names += list(HARDWARE_METRICS)
         return names
@@ -200,8 +200,8 @@ class NB201Tabular(Evaluator):
             if value == value:  # NaN: missing cell
                 metrics[metric] = value
         ops = self.space.ops(arch)
-        metrics["params"] = nb201_params(ops, NUM_CLASSES[self.dataset])
-        metrics["flops"] = nb201_flops(ops, self.dataset)
+        metrics["params_m"] = nb201_params(ops, NUM_CLASSES[self.dataset])
+        metrics["flops_m"] = nb201_flops(ops, self.dataset)
         if self.hardware:
             hardware = self._table("hardware")
             prefix = _HARDWARE_DATASET.get(self.dataset, self.dataset)
@@ -238,7 +238,7 @@ class NB201Tabular(Evaluator):
         if metric in HARDWARE_METRICS and self.hardware:
             prefix = _HARDWARE_DATASET.get(self.dataset, self.dataset)
             return self._table("hardware").column(f"{prefix}/{metric}")
-        if metric in ("params", "flops"):
+        if metric in ("params_m", "flops_m"):
             return _cost_column(metric, self.dataset)
         raise DataError(
             f"nb201 {self.dataset} at fidelity {fidelity} has no metric {metric!r}; "
@@ -278,7 +278,7 @@ def _cost_column(metric: str, dataset: str) -> np.ndarray:
     """Analytic params / flops of every architecture by index (op counts times per-op cost)."""
     genes = np.asarray([NB201Space().from_index(i).genes for i in range(NUM_ARCHS)])
     counts = np.stack([(genes == k).sum(axis=1) for k in range(len(OPS))], axis=1)
-    if metric == "params":
+    if metric == "params_m":
         base, per_op = _base_params(NUM_CLASSES[dataset]), [_op_params(op) for op in OPS]
     else:
         size = INPUT_SIZE[dataset]

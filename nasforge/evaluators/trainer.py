@@ -31,9 +31,9 @@ METRICS = (
     "train_loss",
     "valid_loss",
     "test_loss",
-    "params",
-    "flops",
-    "latency",
+    "params_m",
+    "flops_m",
+    "latency_ms",
     "boo",
     "boo_per_param",
     "train_time",
@@ -289,9 +289,9 @@ class TrainerEvaluator(Evaluator):
         for key in ("train_loss", "valid_loss", "test_loss"):
             if not math.isfinite(metrics[key]):
                 raise TrialFailed(f"{key} is {metrics[key]} after training")
-        metrics["params"] = count_params(model)
-        metrics["flops"] = count_flops(model, dataset.input_shape, self.device)
-        metrics["latency"] = measure_latency(model, dataset.input_shape, self.latency_repeats, self.device)
+        metrics["params_m"] = count_params(model)
+        metrics["flops_m"] = count_flops(model, dataset.input_shape, self.device)
+        metrics["latency_ms"] = measure_latency(model, dataset.input_shape, self.latency_repeats, self.device)
         metrics.update(binary_ones(model))  # EMONAS bit cost: one cheap pass over the weights
         metrics["train_time"] = result.train_time
         metrics["epochs"] = result.epochs

@@ -196,7 +196,7 @@ def best_of(trials: Sequence[Trial], objective: Objective) -> Trial | None:
         return None
     return min(
         complete,
-        key=lambda t: (-objective.sign * t.values[0], _as_float(t.metrics.get("params")), t.number),
+        key=lambda t: (-objective.sign * t.values[0], _as_float(t.metrics.get("params_m")), t.number),
     )
 
 
