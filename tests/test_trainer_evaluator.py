@@ -166,8 +166,8 @@ def test_nb201_networks_train_on_digits() -> None:
     [
         ({"epochs": 0}, "parameter epochs of TrainerEvaluator must be an integer >= 1, got 0"),
         ({"optimizer": "lbfgs"}, "parameter optimizer of TrainerEvaluator must be one of sgd, rmsprop, adam"),
-        ({"lr": -1}, "parameter lr of TrainerEvaluator must be a finite number > 0"),
-        ({"momentum": 1.0}, "parameter momentum of TrainerEvaluator must be in [0, 1)"),
+        ({"lr": -1}, "parameter lr of TrainerEvaluator must be a number > 0"),
+        ({"momentum": 1.0}, "parameter momentum of TrainerEvaluator must be a number in [0, 1)"),
         ({"patience": 0}, "parameter patience"),
         ({"dataset": "imagenet"}, "dataset must be one of"),
         ({"dataset": "missing.npz"}, "not found"),

@@ -15,6 +15,7 @@ from typing import Any
 from ..architecture import Architecture
 from ..errors import ConfigError, TrialPruned
 from ..evaluators.base import Evaluator
+from ..options import Int, validated
 from .context import PruneRule, TrialContext
 
 
@@ -115,13 +116,14 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
+    options = {"workers": Int(low=1), "batch": Int(low=1)}
+
+    @validated
     def __init__(self, workers: int = 1, batch: int = 1) -> None:
         if workers != 1:
             raise ConfigError(
                 f"the serial executor runs 1 worker, got workers={workers}; use executor 'local' or 'ray'"
             )
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ConfigError(f"parameter batch of SerialExecutor must be an integer >= 1, got {batch!r}")
         self.batch = batch
         self._evaluator: Evaluator | None = None
         self._queue: list[Task] = []

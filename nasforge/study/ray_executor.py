@@ -19,7 +19,8 @@ from ..errors import ConfigError, require
 from ..evaluators.base import Evaluator
 from .executors import Executor, Outcome, Task, run_task
 from ..validation import check_int
-from .pool import _cap_torch_threads, check_bool, check_number
+from ..options import Bool, Float, Int, Map, Str, validated
+from .pool import _cap_torch_threads
 
 
 def _evaluate(evaluator: Evaluator, task: Task) -> Outcome:
@@ -40,6 +41,18 @@ class RayExecutor(Executor):
 
     name = "ray"
 
+    options = {
+        "workers": Int(low=1),
+        "address": Str(none=True),
+        "cpus_per_trial": Float(low=0),
+        "gpus_per_trial": Float(low=0),
+        "max_retries": Int(low=0),
+        "sync": Bool(),
+        "num_cpus": Int(low=1, none=True),
+        "runtime_env": Map(none=True),
+    }
+
+    @validated
     def __init__(
         self,
         workers: int = 1,
@@ -52,22 +65,10 @@ class RayExecutor(Executor):
         runtime_env: dict[str, Any] | None = None,
     ) -> None:
         owner = type(self).__name__
-        check_int(owner, "workers", workers, 1)
-        if address is not None and (not isinstance(address, str) or not address.strip()):
+        if address is not None and not address.strip():
             raise ConfigError(
                 f"parameter address of {owner} must be a cluster address such as 'auto' or "
                 f"'ray://host:10001', got {address!r}"
-            )
-        check_number(owner, "cpus_per_trial", cpus_per_trial)
-        check_number(owner, "gpus_per_trial", gpus_per_trial)
-        check_int(owner, "max_retries", max_retries, 0)
-        check_bool(owner, "sync", sync)
-        if num_cpus is not None:
-            check_int(owner, "num_cpus", num_cpus, 1)
-        if runtime_env is not None and not isinstance(runtime_env, dict):
-            raise ConfigError(
-                f"parameter runtime_env of {owner} must be a mapping (a Ray runtime_env), "
-                f"got {runtime_env!r}"
             )
         self.runtime_env = runtime_env
         self.workers = workers

@@ -36,7 +36,8 @@ import numpy as np
 
 from ..errors import ConfigError
 from .context import PruneRule
-from ..validation import check_int, is_integer
+from ..options import Choice, Int, Seq, validated
+from ..validation import is_integer
 
 MODES = ("promote", "prune")
 CONTINUE = "continue"
@@ -56,18 +57,14 @@ class Scheduler(ABC):
     """Base class: rung fidelities in increasing order plus a rule for stopping at a rung."""
 
     name = "scheduler"
+    options = {"fidelities": Seq(Int(low=1), min_len=1), "mode": Choice(*MODES)}
 
+    @validated
     def __init__(self, fidelities: Sequence[int], mode: str = "promote") -> None:
         owner = type(self).__name__
-        if mode not in MODES:
-            raise ConfigError(f"parameter mode of {owner} must be one of {', '.join(MODES)}, got {mode!r}")
         self.mode = mode
-        values = list(fidelities) if isinstance(fidelities, (list, tuple)) else None
-        if (
-            not values
-            or any(not _is_positive_int(f) for f in values)
-            or any(b <= a for a, b in zip(values, values[1:]))
-        ):
+        values = list(fidelities)
+        if any(b <= a for a, b in zip(values, values[1:])):
             raise ConfigError(
                 f"parameter fidelities of {owner} must be a non-empty increasing list of positive "
                 f"integers, got {fidelities!r}"
@@ -162,14 +159,11 @@ class MedianStopping(Scheduler):
     """
 
     name = "median"
+    options = {"min_trials": Int(low=1)}
 
+    @validated
     def __init__(self, fidelities: Sequence[int], min_trials: int = 3, mode: str = "promote") -> None:
         super().__init__(fidelities, mode)
-        if not _is_positive_int(min_trials):
-            raise ConfigError(
-                "parameter min_trials of MedianStopping must be a positive integer, "
-                f"got {min_trials!r}"
-            )
         self.min_trials = min_trials
 
     def _stop(self, score: float, others: list[float], rung: int) -> bool:
@@ -192,7 +186,14 @@ class ASHA(Scheduler):
     """
 
     name = "asha"
+    options = {
+        "fidelities": Seq(Int(low=1), min_len=1, none=True),
+        "eta": Int(low=2),
+        "min_fidelity": Int(low=1, none=True),
+        "max_fidelity": Int(low=1, none=True),
+    }
 
+    @validated
     def __init__(
         self,
         fidelities: Sequence[int] | None = None,
@@ -201,7 +202,6 @@ class ASHA(Scheduler):
         max_fidelity: int | None = None,
         mode: str = "promote",
     ) -> None:
-        check_int("ASHA", "eta", eta, 2)
         if fidelities is None:
             fidelities = geometric_rungs(min_fidelity, max_fidelity, eta)
         elif min_fidelity is not None or max_fidelity is not None:
