@@ -41,7 +41,7 @@ from ..options import Choice, Int, validated
 from ..options import Float as Number
 from .base import Strategy
 from .random import sample_unseen
-from .ranking import CROWDING, rank_and_crowding, to_minimisation
+from ..pareto import CROWDING, rank_and_crowding, to_minimisation
 
 #: how the front member to expand is chosen
 SELECT = ("crowding", "hv", "random")

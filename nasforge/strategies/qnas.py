@@ -41,7 +41,7 @@ from ..options import Bool, Choice, Int, validated
 from ..options import Float as Number
 from .base import Strategy
 from .qnas_quantum import QuantumPopulation
-from .ranking import rank_and_crowding, selection_order
+from ..pareto import rank_and_crowding, selection_order
 
 #: Published Q-NAS settings (Szwarcman et al.; the original implementation's defaults).
 PAPER: dict[str, Any] = {

@@ -222,10 +222,13 @@ def best_of(trials: Sequence[Trial], objective: Objective) -> Trial | None:
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
     if not complete:
         return None
-    return min(
-        complete,
-        key=lambda t: (-objective.sign * t.values[0], _as_float(t.metrics.get("params_m")), t.number),
-    )
+    return min(complete, key=lambda t: best_key(t, objective))
+
+
+def best_key(trial: Trial, objective: Objective) -> tuple[float, float, int]:
+    """Sort key of "best" (smaller is better), shared by best_of, the report and export."""
+    params = trial.metrics.get("params_m", trial.metrics.get("params"))
+    return (-objective.sign * trial.values[0], _as_float(params), trial.number)
 
 
 def _as_float(value: Any) -> float:
