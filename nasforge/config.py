@@ -10,11 +10,12 @@ import inspect
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 from .objectives import parse_objectives, unknown_metric
-from .registry import EVALUATORS, EXECUTORS, SPACES, STRATEGIES, resolve
+from . import registry
+from .registry import resolve
 
 DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer"}
 
@@ -46,10 +47,20 @@ class StudyConfig(BaseModel):
     scheduler: Optional[str] = None
     scheduler_options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("space", "strategy", "evaluator", "executor")
+    @field_validator("space", "strategy", "evaluator", "executor", "scheduler")
     @classmethod
     def _registered(cls, v: Optional[str], info: Any) -> Optional[str]:
-        return None if v is None else _known(info.field_name, v, _TABLES[info.field_name])
+        """A registered name (plugins included) or an importable 'package.module:Class'."""
+        if v is not None and not registry.is_known(info.field_name, v):
+            raise ValueError(registry.unknown(info.field_name, v))
+        return v
+
+    @model_validator(mode="after")
+    def _workers_pick_the_pool(self) -> "StudyConfig":
+        """``workers: 4`` without an executor means the local process pool (as Optuna's n_jobs)."""
+        if self.workers > 1 and "executor" not in self.model_fields_set:
+            self.executor = "local"
+        return self
 
     @field_validator("objectives")
     @classmethod
@@ -58,20 +69,18 @@ class StudyConfig(BaseModel):
 
     @property
     def study_name(self) -> str:
-        return self.name or f"{self.space}-{self.strategy}-{self.dataset or 'default'}-s{self.seed}"
+        return self.name or (
+            f"{_short(self.space)}-{_short(self.strategy)}-{self.dataset or 'default'}-s{self.seed}"
+        )
 
     @property
     def evaluator_name(self) -> str:
         return self.evaluator or DEFAULT_EVALUATOR.get(self.space, self.space)
 
 
-_TABLES = {"space": SPACES, "strategy": STRATEGIES, "evaluator": EVALUATORS, "executor": EXECUTORS}
-
-
-def _known(kind: str, value: str, table: dict[str, str]) -> str:
-    if value not in table:
-        raise ValueError(f"unknown {kind} {value!r}; choose one of: {', '.join(sorted(table))}")
-    return value
+def _short(name: str) -> str:
+    """'my_pkg.spaces:MySpace' -> 'MySpace' (for derived study names)."""
+    return name.rpartition(":")[2] if ":" in name else name
 
 
 def parse_config(data: dict[str, Any]) -> StudyConfig:
@@ -193,3 +202,34 @@ def _check_against_evaluator(config: StudyConfig, evaluator: Any, objectives: li
             if metric not in known:
                 raise ConfigError(unknown_metric(
                     metric, known, f"{what} metric", f" for evaluator {config.evaluator_name!r}"))
+
+
+def config_from_objects(
+    space: Any, strategy: Any, evaluator: Any, executor: Any = None, scheduler: Any = None
+) -> dict[str, Any]:
+    """The config fields that rebuild components a user made in Python.
+
+    Names are registry names when registered, else ``package.module:Class``. Options come from the
+    recorded constructor arguments; when any component's cannot be stored (not JSON, or a class
+    outside the Component bases) only the names are returned, and the study can be reported from
+    the CLI but reopened only from Python.
+    """
+    from .options import init_options
+
+    parts = {"space": space, "strategy": strategy, "evaluator": evaluator}
+    if executor is not None:
+        parts["executor"] = executor
+    if scheduler is not None:
+        parts["scheduler"] = scheduler
+    names = {kind: registry.spelling(kind, obj) for kind, obj in parts.items()}
+    options = {kind: init_options(obj) for kind, obj in parts.items()}
+    if any(value is None for value in options.values()) or any(
+        ":" not in n and not registry.is_known(k, n) for k, n in names.items()
+    ):
+        return names
+    out: dict[str, Any] = dict(names)
+    for kind, value in options.items():
+        out[f"{kind}_options"] = value
+    if executor is not None:
+        out["workers"] = int(out["executor_options"].pop("workers", 1))
+    return out

@@ -259,3 +259,66 @@ def describe_options(cls: Any, skip: Sequence[str] = ("self", "space", "objectiv
         default = "required" if param.default is param.empty else repr(param.default)
         rows.append((name, default, spec[name].describe() if name in spec else ""))
     return rows
+
+
+# --- components: registry kind, declared options, recorded constructor arguments ------------------
+
+
+class Component:
+    """Mixin of every extension point's base class (space, strategy, evaluator, executor, scheduler).
+
+    ``kind`` and ``name`` place a class in the registry (and let an entry point register it);
+    ``options`` declares constraints; the arguments a subclass's constructor was called with are
+    recorded, so a study built from Python objects can store how to rebuild them
+    (:func:`init_options`) and be resumed from the CLI.
+    """
+
+    kind: str = ""
+    name: str = ""
+    options: dict[str, Constraint] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_records_arguments", False):
+            cls.__init__ = _recording(init)  # type: ignore[misc]
+
+
+def _recording(init: F) -> F:
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        if "_init_arguments" not in self.__dict__:  # the outermost (most derived) call wins
+            try:
+                bound = signature.bind(self, *args, **kwargs)
+            except TypeError:
+                pass  # the constructor itself reports the mistake
+            else:
+                bound.apply_defaults()
+                arguments = dict(list(bound.arguments.items())[1:])
+                for name, param in signature.parameters.items():
+                    if param.kind == param.VAR_KEYWORD:
+                        arguments.update(arguments.pop(name, {}))
+                    elif param.kind == param.VAR_POSITIONAL:
+                        arguments.pop(name, None)
+                self.__dict__["_init_arguments"] = arguments
+        return init(self, *args, **kwargs)
+
+    wrapper._records_arguments = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def init_options(obj: Any, skip: Sequence[str] = ("space", "seed", "objectives")) -> dict[str, Any] | None:
+    """The JSON-serialisable constructor options ``obj`` was built with; None when unknown or not
+    serialisable (then a study holding it can only be reopened from Python)."""
+    import json
+
+    arguments = obj.__dict__.get("_init_arguments") if hasattr(obj, "__dict__") else None
+    if arguments is None:
+        return None
+    options = {k: v for k, v in arguments.items() if k not in skip}
+    try:
+        return json.loads(json.dumps(options, allow_nan=False))
+    except (TypeError, ValueError):
+        return None

@@ -16,11 +16,11 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from ..options import Int, validated
+from ..options import Component, Int, validated
 from ..validation import check_int, is_integer  # noqa: F401 - re-exported for strategies
 
 
-class Strategy(ABC):
+class Strategy(Component, ABC):
     """Base class; subclasses implement ``_ask`` (or ``_ask_one``), ``_tell`` and their state.
 
     ``ask`` and ``tell`` are final: they check their arguments once for every strategy (``n`` an
@@ -28,6 +28,7 @@ class Strategy(ABC):
     strategy's own code never sees malformed input.
     """
 
+    kind = "strategy"
     name: str = "strategy"
     options = {"seed": Int(low=0)}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..config import StudyConfig, build_components, parse_config
+from ..config import StudyConfig, build_components, config_from_objects, parse_config
 from ..errors import ConfigError
 from ..evaluators.base import Evaluator
 from ..objectives import Objective, parse_objectives
@@ -49,8 +49,8 @@ def create_study(
         )
     store = _store(storage)
     stored = dict(config or {})
-    stored.setdefault("space", space.name)
-    stored.setdefault("strategy", getattr(strategy, "name", type(strategy).__name__))
+    if config is None:  # store how to rebuild the user's objects, so the CLI can resume the study
+        stored.update(config_from_objects(space, strategy, evaluator, executor, scheduler))
     stored.setdefault("objectives", [str(o) for o in parsed])
     stored.setdefault("seed", seed)
     stored.setdefault("fidelity", fidelity)
@@ -66,7 +66,7 @@ def create_study_from_config(config: StudyConfig | dict[str, Any]) -> Study:
     parts["evaluator"].prepare()
     if cfg.name is None:  # name the dataset the evaluator actually uses, not 'default'
         dataset = cfg.dataset or parts["evaluator"].describe().get("dataset") or "default"
-        cfg = cfg.model_copy(update={"name": f"{cfg.space}-{cfg.strategy}-{dataset}-s{cfg.seed}"})
+        cfg = cfg.model_copy(update={"name": cfg.model_copy(update={"dataset": dataset}).study_name})
     stored = cfg.model_dump()
     stored["dataset"] = cfg.dataset or parts["evaluator"].describe().get("dataset")
     return create_study(

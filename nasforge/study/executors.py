@@ -15,7 +15,7 @@ from typing import Any
 from ..architecture import Architecture
 from ..errors import ConfigError, TrialPruned
 from ..evaluators.base import Evaluator
-from ..options import Int, validated
+from ..options import Component, Int, validated
 from .context import PruneRule, TrialContext
 
 
@@ -73,9 +73,10 @@ def run_task(evaluator: Evaluator, task: Task) -> Outcome:
     return Outcome(task.number, dict(metrics), None, started, time.time(), reports=context.reports)
 
 
-class Executor(ABC):
+class Executor(Component, ABC):
     """Runs tasks; ``capacity`` is how many may be in flight at once."""
 
+    kind = "executor"
     name: str = "executor"
 
     @property

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .context import PruneRule
-from ..options import Choice, Int, Seq, validated
+from ..options import Choice, Component, Int, Seq, validated
 from ..validation import is_integer
 
 MODES = ("promote", "prune")
@@ -53,9 +53,10 @@ class Decision:
     fidelity: int | None = None
 
 
-class Scheduler(ABC):
+class Scheduler(Component, ABC):
     """Base class: rung fidelities in increasing order plus a rule for stopping at a rung."""
 
+    kind = "scheduler"
     name = "scheduler"
     options = {"fidelities": Seq(Int(low=1), min_len=1), "mode": Choice(*MODES)}
 
@@ -237,17 +238,15 @@ def geometric_rungs(min_fidelity: int | None, max_fidelity: int | None, eta: int
     return rungs + [max_fidelity]
 
 
-SCHEDULERS = {"median": MedianStopping, "asha": ASHA}
-
-
 def make_scheduler(name: str, evaluator: Any = None, **options: Any) -> Scheduler:
     """Build a scheduler by its config name ('median' or 'asha').
 
     Without ``fidelities`` (or ASHA's ``min_fidelity``/``max_fidelity``) the rungs are the
     evaluator's own fidelities, e.g. 12 and 200 epochs for the NB201 tables.
     """
-    if name not in SCHEDULERS:
-        raise ConfigError(f"unknown scheduler {name!r}; choose one of: {', '.join(SCHEDULERS)}")
+    from .. import registry
+
+    cls = registry.resolve("scheduler", name)  # 'median', 'asha', a plugin or 'module:Class'
     if not {"fidelities", "min_fidelity", "max_fidelity"} & set(options):
         rungs = evaluator.fidelities() if evaluator is not None else None
         if not rungs or len(rungs) < 2:
@@ -257,7 +256,7 @@ def make_scheduler(name: str, evaluator: Any = None, **options: Any) -> Schedule
             )
         options["fidelities"] = sorted(int(f) for f in rungs)
     try:
-        return SCHEDULERS[name](**options)
+        return cls(**options)
     except TypeError as exc:
         raise ConfigError(f"scheduler {name!r}: {exc}") from None
 
