@@ -233,3 +233,25 @@ def config_from_objects(
     if executor is not None:
         out["workers"] = int(out["executor_options"].pop("workers", 1))
     return out
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Config values with command-line values on top, without clashes between them.
+
+    A different executor drops the config's executor settings (its ``workers`` and
+    ``executor_options`` belong to the other executor), and ``workers`` > 1 with no executor given
+    on a config that runs serially means the local process pool.
+    """
+    out = dict(data)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "executor" in given and given["executor"] != out.get("executor", "serial"):
+        out.pop("executor_options", None)
+        if "workers" not in given:
+            out.pop("workers", None)
+    workers = given.get("workers")
+    if "executor" not in given and isinstance(workers, int) and workers > 1:
+        if out.get("executor", "serial") == "serial":
+            out["executor"] = "local"
+            out.pop("executor_options", None)
+    out.update(given)
+    return out

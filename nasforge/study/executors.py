@@ -89,6 +89,9 @@ class Executor(Component, ABC):
         """True when results come back in whole batches (the study then asks only between them)."""
         return False
 
+    def check(self) -> None:
+        """Fail fast (ConfigError) on settings that cannot work here, before a study is created."""
+
     @abstractmethod
     def start(self, evaluator: Evaluator) -> None:
         """Prepare workers for ``evaluator`` (called once before the first submit); the

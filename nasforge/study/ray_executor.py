@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import time
 from typing import Any
@@ -18,7 +19,6 @@ from typing import Any
 from ..errors import ConfigError, require
 from ..evaluators.base import Evaluator
 from .executors import Executor, Outcome, Task, run_task
-from ..validation import check_int
 from ..options import Bool, Float, Int, Map, Str, validated
 from .pool import _cap_torch_threads
 
@@ -107,6 +107,26 @@ class RayExecutor(Executor):
         )
         self._evaluator_ref = ray.put(evaluator)
 
+    def check(self, timeout: float = 5.0) -> None:
+        """Before a study is created: the cluster address answers, and a local cluster has the
+        GPUs asked for (Ray would otherwise hang on a bad address or queue trials forever)."""
+        if self.address is not None and self.address != "auto":
+            host, port = _host_port(self.address)
+            try:
+                socket.create_connection((host, port), timeout=timeout).close()
+            except OSError as exc:
+                raise ConfigError(
+                    f"parameter address of RayExecutor: no Ray cluster answers at {self.address!r} "
+                    f"within {timeout:g} s ({exc.strerror or exc})"
+                ) from None
+        if self.address is None and self.gpus_per_trial > 0:
+            have = _local_gpus()
+            if have < self.gpus_per_trial:
+                raise ConfigError(
+                    f"each trial asks for {self.gpus_per_trial:g} GPU(s) but this machine has {have}; "
+                    "lower gpus_per_trial or give the address of a cluster with GPUs"
+                )
+
     def _check_resources(self, ray: Any) -> None:
         """A request no node can satisfy would wait forever; say so instead."""
         available = ray.cluster_resources()
@@ -179,6 +199,27 @@ class RayExecutor(Executor):
         if self._owns_ray:
             self._ray.shutdown()
         self._ray, self._owns_ray, self._remote, self._evaluator_ref = None, False, None, None
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """'ray://host:10001' or 'host:6379' -> (host, port); ConfigError if there is no port."""
+    text = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigError(
+            f"parameter address of RayExecutor must be 'auto', 'host:port' or 'ray://host:port', "
+            f"got {address!r}"
+        )
+    return host.strip("[]"), int(port)
+
+
+def _local_gpus() -> int:
+    """CUDA devices visible here (what a local Ray cluster would detect)."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return int(torch.cuda.device_count())
 
 
 def _first_line(exc: BaseException) -> str:
