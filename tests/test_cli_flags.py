@@ -131,3 +131,28 @@ def test_a_command_module_that_fails_to_import_is_not_hidden():
                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
     assert run.returncode != 0 and "nasforge.cli.export" in run.stderr
     assert main(["export", "--help"]) == 0 and main(["ablate", "--help"]) == 0
+
+
+def test_a_gpu_trainer_without_a_gpu_fails_before_the_study_exists(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    db = tmp_path / "gpu.db"
+    code = main(["search", "--space", "chain", "--strategy", "random", "--dataset", "digits",
+                 "-o", "evaluator.device=cuda", "--trials", "1", "--storage", str(db)])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "device" in err and "no CUDA device" in err
+    assert not db.exists()
+
+
+def test_list_names_studies_without_a_space(tmp_path, capsys):
+    """Ablation studies recorded before they ran through Study carry no space/strategy."""
+    db = tmp_path / "mixed.db"
+    store = SQLiteStore(db)
+    store.create_study("loco", {"kind": "features", "dataset": "wine"})
+    store.create_study("evo", {"space": "nb201", "strategy": "evolution"})
+    store.close()
+    assert main(["list", "--storage", str(db)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert sorted(out) == ["evo\tnb201/evolution\tempty", "loco\tablation/features\tempty"]
