@@ -17,8 +17,6 @@ from .objectives import parse_objectives, unknown_metric
 from . import registry
 from .registry import resolve
 
-DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer"}
-
 
 class StudyConfig(BaseModel):
     """Everything needed to build (and later rebuild) a study."""
@@ -75,7 +73,7 @@ class StudyConfig(BaseModel):
 
     @property
     def evaluator_name(self) -> str:
-        return self.evaluator or DEFAULT_EVALUATOR.get(self.space, self.space)
+        return self.evaluator or registry.DEFAULT_EVALUATOR.get(self.space, self.space)
 
 
 def _short(name: str) -> str:

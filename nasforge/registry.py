@@ -75,6 +75,9 @@ MODELS = {
     "chain": "nasforge.models.chain:build_chain",
 }
 
+#: the evaluator a space uses when the config names none (a plugin space defaults to its own name)
+DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer"}
+
 KINDS: dict[str, dict[str, Any]] = {
     "space": SPACES,
     "strategy": STRATEGIES,

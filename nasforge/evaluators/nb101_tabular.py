@@ -25,6 +25,7 @@ from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError, DataError
 from ..paths import data_file
 from ..spaces.nb101 import NB101Space
+from ..options import Choice, validated
 from .base import Evaluator
 from .tables import benchmark_space
 
@@ -38,7 +39,9 @@ class NB101Tabular(Evaluator):
 
     name = "nb101"
     space_name = "nb101"
+    options = {"dataset": Choice(*DATASETS, none=True)}
 
+    @validated
     def __init__(
         self,
         space: NB101Space | None = None,
@@ -47,8 +50,6 @@ class NB101Tabular(Evaluator):
         path: str | Path | None = None,
     ) -> None:
         self.space = benchmark_space(space, NB101Space, self.name)
-        if dataset not in (None, *DATASETS):
-            raise ConfigError(f"parameter dataset of nb101 must be one of {DATASETS}, got {dataset!r}")
         self.dataset = "cifar10"
         self.data_dir = str(data_dir) if data_dir is not None else None
         self.path = str(path) if path is not None else None

@@ -39,6 +39,7 @@ from ..architecture import Architecture
 from ..errors import ConfigError, DataError, TrialPruned
 from ..paths import data_file
 from ..spaces.nb201 import NUM_ARCHS, OPS, NB201Space
+from ..options import Bool, Choice, validated
 from .base import Evaluator
 from .tables import Table, benchmark_space, load_indexed_csv
 
@@ -148,7 +149,9 @@ class NB201Tabular(Evaluator):
 
     name = "nb201"
     space_name = "nb201"
+    options = {"dataset": Choice(*DATASETS, none=True), "hardware": Bool()}
 
+    @validated
     def __init__(
         self,
         space: NB201Space | None = None,
@@ -163,9 +166,6 @@ class NB201Tabular(Evaluator):
             )
         self.space = benchmark_space(space, NB201Space, self.name)
         dataset = "cifar10" if dataset is None else dataset
-        _check_choice("dataset", dataset, DATASETS)
-        if not isinstance(hardware, bool):
-            raise ConfigError(f"parameter hardware of NB201Tabular must be true or false, got {hardware!r}")
         self.dataset = dataset
         self.hardware = hardware
         self.data_dir = None if data_dir is None else str(data_dir)
