@@ -179,8 +179,8 @@ class Seq(Constraint):
         return [None if v is None else self.item.normalise(v) for v in value]
 
     def text(self) -> str:
-        size = f" of at least {self.min_len}" if self.min_len else ""
-        return f"a list{size}" + (f" of {self.item.describe()}" if self.item else "")
+        base = {0: "a list", 1: "a non-empty list"}.get(self.min_len, f"a list of {self.min_len}+ items")
+        return base + (f" whose items are each {self.item.describe()}" if self.item else "")
 
 
 @dataclass(frozen=True, init=False)
@@ -319,6 +319,14 @@ def init_options(obj: Any, skip: Sequence[str] = ("space", "seed", "objectives")
         return None
     options = {k: v for k, v in arguments.items() if k not in skip}
     try:
-        return json.loads(json.dumps(options, allow_nan=False))
+        return json.loads(json.dumps(options, allow_nan=False, default=_plain))
     except (TypeError, ValueError):
         return None
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars as Python numbers (a user's ``population=np.int64(6)`` is storable)."""
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
