@@ -37,7 +37,7 @@ METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = "checkpoint.pt"
 LOAD_HINT = f"torch.export.unflatten(torch.export.load('{MODEL_FILE}'))"
 #: metrics that must agree between a stored trial and its retraining (timings never do)
-REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params", "flops", "epochs")
+REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params_m", "flops_m", "epochs")
 
 
 class Normalised(torch.nn.Module):

@@ -15,7 +15,7 @@ from ..errors import ConfigError
 def export(
     name: Optional[str] = typer.Argument(None, help="study name (optional if the file has one)"),
     storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),
-    out: Path = typer.Option(..., "--out", help="folder to write model.pt2, weights.pt and JSON files"),
+    out: Path = typer.Option(..., "--output", help="folder to write model.pt2, weights.pt and JSON files"),
     trial: Optional[int] = typer.Option(None, help="trial number to export (default: the best trial)"),
     data: Optional[str] = typer.Option(None, help="data folder, only needed to retrain a trial without saved weights"),
     force: bool = typer.Option(False, "--force", help="overwrite an earlier export in --out"),

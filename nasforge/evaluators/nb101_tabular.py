@@ -25,6 +25,7 @@ from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError, DataError
 from ..paths import READ_ERRORS, data_file
 from ..spaces.nb101 import NB101Space
+from ..options import Choice, validated
 from .base import Evaluator
 from .tables import benchmark_space
 
@@ -38,7 +39,9 @@ class NB101Tabular(Evaluator):
 
     name = "nb101"
     space_name = "nb101"
+    options = {"dataset": Choice(*DATASETS, none=True)}
 
+    @validated
     def __init__(
         self,
         space: NB101Space | None = None,
@@ -47,8 +50,6 @@ class NB101Tabular(Evaluator):
         path: str | Path | None = None,
     ) -> None:
         self.space = benchmark_space(space, NB101Space, self.name)
-        if dataset not in (None, *DATASETS):
-            raise ConfigError(f"parameter dataset of nb101 must be one of {DATASETS}, got {dataset!r}")
         self.dataset = "cifar10"
         self.data_dir = str(data_dir) if data_dir is not None else None
         self.path = str(path) if path is not None else None
@@ -141,9 +142,6 @@ def _read_table(path: Path, space: NB101Space) -> tuple[dict[str, dict[str, floa
     for key, total in sums.items():
         n = counts[key]
         metrics = {c: v / n for c, v in total.items()}
-        for alias, column in (("params", "params_m"), ("flops", "flops_m")):
-            if column in metrics and alias not in metrics:
-                metrics[alias] = metrics[column]  # millions, as the nb201 evaluator reports them
         metrics["n_rows"] = float(n)
         table[key] = metrics
     return table, pool
