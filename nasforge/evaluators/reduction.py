@@ -4,14 +4,12 @@ Trains like :class:`TrainerEvaluator` (same loop, data, seeding, checkpoints) wi
 
 - ``distill=True`` trains the candidate on the trained base's logits (N2N's logit matching, see
   :mod:`nasforge.training.distillation`) instead of the labels;
-- metrics relative to the base: ``params_m``, ``flops_m``, ``latency_ms`` (the trainer's
-  ``params`` / ``flops`` / ``latency`` under unit-bearing names), ``compression``
-  (C = 1 - params / params_base) and N2N's reward ``n2n_reward`` = (acc / acc_base) * C * (2 - C)
-  with validation accuracies.
+- metrics relative to the base: ``compression`` (C = 1 - params_m / params_m of the base) and
+  N2N's reward ``n2n_reward`` = (acc / acc_base) * C * (2 - C) with validation accuracies.
 
 The base ("reference") is read from ``teacher`` (a file written by :func:`save_reference`, which
-``nasforge reduce`` trains once and keeps in the study's artifact folder) or, without one, trained
-once per process at ``teacher_epochs`` with ``teacher_seed``.
+``nasforge reduce`` trains once and keeps beside the study file) or, without one, trained once per
+process at ``teacher_epochs`` with ``teacher_seed``.
 """
 
 from __future__ import annotations
@@ -22,10 +20,11 @@ from typing import Any, Sequence
 
 from ..architecture import Architecture
 from ..errors import ConfigError
+from ..options import Bool, Float, Int, Str, validated
 from .trainer import METRICS as TRAINER_METRICS
 from .trainer import TrainerEvaluator, TrainedModel
 
-METRICS = TRAINER_METRICS + ("params_m", "flops_m", "latency_ms", "compression", "n2n_reward")
+METRICS = TRAINER_METRICS + ("compression", "n2n_reward")
 
 
 @dataclass
@@ -67,13 +66,12 @@ def reference_from(trained: TrainedModel, arch: Architecture, seed: int) -> Refe
     m = trained.metrics
     state = {k: v.detach().cpu().clone() for k, v in trained.model.state_dict().items()}
     return Reference(arch.string, state, float(m["valid_accuracy"]), float(m["test_accuracy"]),
-                     float(m["params"]), float(m["flops"]), int(m["epochs"]), int(seed), dict(m))
+                     float(m["params_m"]), float(m["flops_m"]), int(m["epochs"]), int(seed), dict(m))
 
 
 def relative_metrics(m: dict[str, Any], ref: Reference) -> dict[str, Any]:
-    """Add params_m / flops_m / latency_ms and the base-relative compression and N2N reward."""
-    m["params_m"], m["flops_m"], m["latency_ms"] = m["params"], m["flops"], m["latency"]
-    c = 1.0 - m["params"] / ref.params_m
+    """Add the base-relative compression and N2N reward to a trainer's metrics."""
+    c = 1.0 - m["params_m"] / ref.params_m
     m["compression"] = c
     m["n2n_reward"] = (m["valid_accuracy"] / ref.valid_accuracy) * c * (2.0 - c) if ref.valid_accuracy > 0 else 0.0
     return m
@@ -88,7 +86,10 @@ class ReductionEvaluator(TrainerEvaluator):
     """
 
     name = "reduction"
+    options = {"distill": Bool(), "distill_alpha": Float(low=0, high=1), "teacher": Str(none=True),
+               "teacher_epochs": Int(low=1, none=True), "teacher_seed": Int(low=0)}
 
+    @validated
     def __init__(
         self,
         space: Any,
@@ -105,16 +106,11 @@ class ReductionEvaluator(TrainerEvaluator):
         if options.get("model_factory") is not None:
             raise ConfigError("evaluator reduction builds networks with its space; give a factory to the space instead")
         super().__init__(space, dataset=dataset, **options)
-        if not isinstance(distill, bool):
-            raise ConfigError(f"parameter distill of ReductionEvaluator must be true or false, got {distill!r}")
-        if isinstance(distill_alpha, bool) or not isinstance(distill_alpha, (int, float)) or not 0 <= distill_alpha <= 1:
-            raise ConfigError(f"parameter distill_alpha of ReductionEvaluator must be in [0, 1], got {distill_alpha!r}")
         if teacher is not None and not Path(teacher).is_file():
             raise ConfigError(f"parameter teacher of ReductionEvaluator: file {str(teacher)!r} not found")
-        self.distill, self.distill_alpha = distill, float(distill_alpha)
-        self.teacher = None if teacher is None else str(teacher)
-        self.teacher_epochs = self.epochs if teacher_epochs is None else _positive("teacher_epochs", teacher_epochs)
-        self.teacher_seed = _positive("teacher_seed", teacher_seed, 0)
+        self.distill, self.distill_alpha, self.teacher = distill, distill_alpha, teacher
+        self.teacher_epochs = self.epochs if teacher_epochs is None else teacher_epochs
+        self.teacher_seed = teacher_seed
         self._reference: Reference | None = None
         self._teaching = False
         self._packed: tuple[Any, Any, Any] | None = None
@@ -211,11 +207,4 @@ class ReductionEvaluator(TrainerEvaluator):
     def __repr__(self) -> str:
         return (f"ReductionEvaluator(dataset={self.dataset!r}, epochs={self.epochs}, distill={self.distill}, "
                 f"space={self.space!r})")
-
-
-def _positive(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"parameter {name} of ReductionEvaluator must be an integer >= {low}, got {value!r}")
-    return int(value)
-
 

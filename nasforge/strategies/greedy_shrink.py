@@ -24,6 +24,7 @@ from typing import Any, Sequence
 from ..architecture import Architecture, Categorical, Integer
 from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
+from ..options import Choice, Float, validated
 from ..spaces.base import SearchSpace
 from .base import Strategy
 
@@ -35,7 +36,9 @@ class GreedyShrink(Strategy):
     ``cost_metric`` (``params_m`` or ``flops_m``)."""
 
     name = "greedy_shrink"
+    options = {"tolerance": Float(low=0), "cost_metric": Choice(*COST_METRICS)}
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -47,11 +50,7 @@ class GreedyShrink(Strategy):
         super().__init__(space, seed, objectives)
         if not hasattr(space, "cost") or not hasattr(space, "base"):
             raise ConfigError(f"strategy greedy_shrink needs a space with base() and cost() (reduction), got {space.name!r}")
-        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
-            raise ConfigError(f"parameter tolerance of GreedyShrink must be a number >= 0, got {tolerance!r}")
-        if cost_metric not in COST_METRICS:
-            raise ConfigError(f"parameter cost_metric of GreedyShrink must be one of {', '.join(COST_METRICS)}, got {cost_metric!r}")
-        self.tolerance = float(tolerance)
+        self.tolerance = tolerance
         self.cost_metric = cost_metric
         self.finished = False
         self._results: dict[str, float | None] = {}  # every told architecture -> score (None = failed)
@@ -63,7 +62,7 @@ class GreedyShrink(Strategy):
 
     # --- ask ---------------------------------------------------------------------------------------
 
-    def ask(self, n: int = 1) -> list[Architecture]:
+    def _ask(self, n: int) -> list[Architecture]:
         if self.finished:
             return []
         if self._current is None:
@@ -101,7 +100,7 @@ class GreedyShrink(Strategy):
 
     # --- tell --------------------------------------------------------------------------------------
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         self._pending.discard(arch.string)
         self._results[arch.string] = None if values is None else self.score(values)
         if self.finished:

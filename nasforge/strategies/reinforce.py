@@ -24,8 +24,9 @@ import numpy as np
 from ..architecture import Architecture, Categorical, Integer
 from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
+from ..options import Float, Int, validated
 from ..spaces.base import SearchSpace
-from .base import Strategy, check_int
+from .base import Strategy
 
 
 class Reinforce(Strategy):
@@ -33,7 +34,10 @@ class Reinforce(Strategy):
     ``invalid_reward``, ``max_resamples``."""
 
     name = "reinforce"
+    options = {"rollouts": Int(low=1), "lr": Float(low=0, low_open=True), "failure_reward": Float(),
+               "invalid_reward": Float(), "max_resamples": Int(low=0)}
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -54,11 +58,8 @@ class Reinforce(Strategy):
                 self._sizes.append(gene.high - gene.low + 1)
             else:
                 raise ConfigError(f"strategy reinforce needs categorical / integer genes; {gene.name!r} is a float")
-        self.rollouts = check_int("Reinforce", "rollouts", rollouts, 1)
-        self.lr = _number("lr", lr, positive=True)
-        self.failure_reward = _number("failure_reward", failure_reward)
-        self.invalid_reward = _number("invalid_reward", invalid_reward)
-        self.max_resamples = check_int("Reinforce", "max_resamples", max_resamples, 0)
+        self.rollouts, self.lr, self.max_resamples = rollouts, lr, max_resamples
+        self.failure_reward, self.invalid_reward = failure_reward, invalid_reward
         self._logits = [np.zeros(size) for size in self._sizes]
         self._batch: list[tuple[list[int], float]] = []  # (choice indices, reward) awaiting an update
         self._pending: dict[str, list[list[int]]] = {}  # asked string -> choice indices, FIFO
@@ -106,7 +107,7 @@ class Reinforce(Strategy):
         self._pending.setdefault(arch.string, []).append(self._choices(arch))
         return arch
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         queue = self._pending.get(arch.string)
         choices = queue.pop(0) if queue else self._choices(arch)
         if queue is not None and not queue:
@@ -168,10 +169,3 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max())
     return shifted / shifted.sum()
 
-
-def _number(name: str, value: Any, positive: bool = False) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    if not ok or (positive and value <= 0):
-        bound = "a finite number > 0" if positive else "a finite number"
-        raise ConfigError(f"parameter {name} of Reinforce must be {bound}, got {value!r}")
-    return float(value)

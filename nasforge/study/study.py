@@ -6,6 +6,7 @@ The loop is the only writer of the store. Budgets count trials over the study's 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence
@@ -75,6 +76,13 @@ class Study:
     def trials(self) -> list[Trial]:
         return self.store.trials(self.record.study_id)
 
+    def trials_dataframe(self) -> Any:
+        """Every trial with state, timing, objective values, metrics and genes: a pandas DataFrame
+        (extra ``nasforge[pandas]``), or a list of dicts without pandas."""
+        from .table import to_dataframe, trial_rows
+
+        return to_dataframe(trial_rows(self.trials, self.objectives, self.space))
+
     def check_free(self) -> None:
         """Fail now (one line naming the holder) if another live process runs this study."""
         self.store.check_lease(self.record.study_id, self.name, Lease.stale_after_s)
@@ -134,7 +142,13 @@ class Study:
                         self._submit(trial, arch, inflight, archs)
                 if not inflight:
                     break
-                for outcome in self.executor.wait(timeout=None):
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                outcomes = self.executor.wait(timeout=left)
+                if not outcomes and deadline is not None and time.monotonic() >= deadline:
+                    # the study's time is up: stop what still runs and record why
+                    reason = f"stopped: the study's timeout of {timeout:g} s was reached"
+                    outcomes = self.executor.cancel(sorted(inflight), reason)
+                for outcome in outcomes:
                     if self._runs_on(outcome, inflight, archs):
                         continue
                     trial = self._finish(outcome, inflight.pop(outcome.number), archs.pop(outcome.number))
@@ -194,12 +208,15 @@ class Study:
 
     def _finish(self, outcome: Outcome, trial: Trial, arch: Architecture) -> Trial:
         trial.started, trial.finished = outcome.started, outcome.finished
-        if outcome.metrics is not None:
+        unstorable = None if outcome.metrics is None else _unstorable(outcome.metrics)
+        if unstorable is not None:
+            trial.state, trial.error = TrialState.FAILED, unstorable
+        elif outcome.metrics is not None:
             trial.metrics = _jsonable(outcome.metrics)
             try:
                 trial.values = values_of(outcome.metrics, self.objectives)
                 trial.state = TrialState.PRUNED if outcome.pruned else TrialState.COMPLETE
-            except (KeyError, ValueError) as exc:
+            except (KeyError, ValueError, TypeError) as exc:
                 if outcome.pruned:  # stopped before every objective was measured
                     trial.state = TrialState.PRUNED
                 else:
@@ -290,10 +307,22 @@ def _as_float(value: Any) -> float:
         return float("inf")
 
 
+def _unstorable(metrics: Any) -> str | None:
+    """Why ``metrics`` cannot be stored (None when they can): the trial fails, the study goes on."""
+    if not isinstance(metrics, dict):
+        return f"evaluate returned {type(metrics).__name__}, expected a dict of metrics"
+    for key, value in _jsonable(metrics).items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            return f"metric {key!r} is a {type(value).__name__}, which cannot be stored (use numbers, text or lists)"
+    return None
+
+
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in metrics.items():
-        if hasattr(value, "item"):
-            value = value.item()
+        if hasattr(value, "tolist"):  # numpy / torch scalars and arrays
+            value = value.tolist()
         out[str(key)] = value
     return out
