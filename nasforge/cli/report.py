@@ -38,6 +38,10 @@ def report(
                 f"{storage} holds {len(names)} studies; name one of: {', '.join(names) or 'none'}"
             )
         name = names[0]
+    from ..ablation.report import show_stored
+
+    if show_stored(store, name, as_json):  # the ablation table: from the store alone
+        return
     study = load_study(name, store, {"data": data})
     summary = study_summary(study)
     if as_json:

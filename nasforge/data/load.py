@@ -14,6 +14,7 @@ from ..errors import ConfigError, DataError
 from .dataset import Dataset, RawData, split_and_normalise
 
 BUILTIN = ("digits", "mnist1d")
+TABLES = ("wine", "breast_cancer", "iris")  # scikit-learn tables, data/tables.py
 CIFAR = ("cifar10", "cifar100")
 _CIFAR_FOLDERS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
 
@@ -27,7 +28,7 @@ def resolve_source(
     a typo fails at configuration time rather than in every trial.
     """
     text = str(name_or_path)
-    if text in BUILTIN:
+    if text in BUILTIN + TABLES:
         return text, None
     if text in CIFAR:
         if data_dir is None:
@@ -65,7 +66,7 @@ def resolve_source(
             )
         return found, str(path)
     raise ConfigError(
-        f"dataset must be one of {', '.join(BUILTIN + CIFAR)}, a .npz file or a CIFAR batch folder, "
+        f"dataset must be one of {', '.join(BUILTIN + TABLES + CIFAR)}, a .npz file or a CIFAR batch folder, "
         f"got {text!r}"
     )
 
@@ -120,6 +121,10 @@ def _read(kind: str, path: str | None) -> RawData:
         from .mnist1d import load_mnist1d_raw
 
         return load_mnist1d_raw()
+    if kind in TABLES:
+        from .tables import load_table_raw
+
+        return load_table_raw(kind)
     if kind == "npz":
         from .npz import load_npz_raw
 
