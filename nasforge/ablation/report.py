@@ -155,10 +155,23 @@ def _status(row: ComponentResult) -> str:
 
 
 def _names(removed: list[Any], labels: Sequence[str] | None = None, shown: int = 3) -> str:
+    """Module or feature names; unnamed positions as index ranges ('0-3, 7')."""
+    if removed and not labels and all(isinstance(i, int) for i in removed):
+        return ", ".join(_ranges(removed))
     names = [labels[i] if labels and isinstance(i, int) and i < len(labels) else str(i) for i in removed]
     if len(names) <= shown:
         return ", ".join(names)
     return f"{len(names)}: " + ", ".join(names[:shown]) + ", ..."
+
+
+def _ranges(indices: Sequence[int]) -> list[str]:
+    out: list[list[int]] = []
+    for i in sorted(indices):
+        if out and i == out[-1][1] + 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return [str(a) if a == b else f"{a}-{b}" for a, b in out]
 
 
 def _pm(row: ComponentResult) -> str:

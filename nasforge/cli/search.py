@@ -96,6 +96,10 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
         typer.echo(f"\ninterrupted; continue with: nasforge resume {study.name} --storage {storage}",
                    err=True)  # fmt: skip
         raise typer.Exit(130)
+    from ..ablation.report import show_stored
+
+    if show_stored(study.store, study.name, as_json):  # an ablation study shows its table
+        return
     summary = study_summary(study)
     if as_json:
         typer.echo(json.dumps(summary))
