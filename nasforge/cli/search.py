@@ -100,9 +100,9 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
 
     if show_stored(study.store, study.name, as_json):  # an ablation study shows its table
         return
-    summary = study_summary(study)
+    summary = study_summary(study.record, study.trials)
     if as_json:
-        typer.echo(json.dumps(summary))
+        typer.echo(json.dumps(summary, allow_nan=False))
         return
     print_result(summary)
 

@@ -280,7 +280,13 @@ class TrainerEvaluator(Evaluator):
             eval_batch_size=self.eval_batch_size, context=context, resume=resume,
         )
         if path is not None:
-            save_checkpoint(path, key, model, optimizer, schedule, data_order, result)
+            meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
+                    "mean": list(dataset.mean), "std": list(dataset.std), "hparams": hparams,
+                    "batch_size": self.batch_size, "schedule": self.schedule,
+                    "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
+                    "model_options": self.model_options, "model_factory": self.config()["model_factory"],
+                    "output": "logits"}
+            save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once
         metrics: dict[str, Any] = {key: result.best[key] for key in (
