@@ -83,3 +83,7 @@ def test_killed_ablation_resumes_to_the_uninterrupted_result_and_reports_without
     assert len(report["base"]["values"]) == 2 and len(report["components"]) == 5
     # column b carries most of the label: removing it hurts most
     assert report["components"][0]["component"] == "b" and report["components"][0]["delta"] < -10
+    # the best trial's network (its feature mask included) exports from the weights saved in the run
+    exported = subprocess.run(_cli("export", NAME, "--storage", str(crashed), "--out", str(tmp_path / "x")),
+                              env=env, check=True, capture_output=True, text=True, timeout=120).stdout
+    assert "saved weights, not retrained" in exported and (tmp_path / "x" / "model.pt2").is_file()

@@ -46,15 +46,62 @@ def load_factory(factory: str, search_path: str | None = None) -> Any:
     return load_object(factory)
 
 
-class _AblationTrainer(TrainerEvaluator):
-    """What both share: trial seed from the member, trainer defaults for ablation."""
+BUILDER = "nasforge.ablation.evaluators:build_ablated"
 
-    def __init__(self, space: Any, **trainer_options: Any) -> None:
+
+def build_ablated(
+    space: Any, arch: Architecture, input_shape: tuple[int, ...], num_classes: int, kind: str,
+    factory: str | None = None, factory_options: Mapping[str, Any] | None = None,
+    search_path: str | None = None, axis: str = "channel", model: str = "logistic", hidden: int = 32,
+):
+    """The network of one ablation member, untrained; the trainer's ``model_factory``.
+
+    Being the evaluator's ``model_factory``, it is recorded with each checkpoint, so ``nasforge
+    export`` rebuilds an ablation trial's network (mask or removed modules included) from the
+    stored options alone. ``kind`` 'model' builds ``factory`` and removes the member's modules;
+    'features' builds ``model`` behind a fixed mask of the member's features along ``axis``.
+    """
+    from torch import nn
+
+    removed = space.removed(arch)
+    if kind == "model":
+        from .components import remove_modules
+
+        net = load_factory(factory, search_path)(**dict(factory_options or {}))
+        if not isinstance(net, nn.Module):
+            raise ConfigError(f"model factory {factory!r} must return a torch.nn.Module, got {type(net).__name__}")
+        return remove_modules(net, removed)
+    import torch
+
+    from .features import axis_dim
+    from .mask import InputMask
+
+    if model == "logistic":
+        inner = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
+    elif model == "mlp":
+        inner = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), hidden), nn.ReLU(),
+                              nn.Linear(hidden, num_classes))
+    else:
+        inner = load_factory(model, search_path)(**dict(factory_options or {}))
+    keep = torch.ones(tuple(input_shape))
+    if removed:
+        keep.index_fill_(axis_dim(axis, input_shape), torch.tensor(removed), 0.0)
+    return nn.Sequential(InputMask(keep), inner)
+
+
+class _AblationTrainer(TrainerEvaluator):
+    """What both share: the builder above, trial seed from the member, ablation defaults."""
+
+    def __init__(self, space: Any, build_options: Mapping[str, Any], **trainer_options: Any) -> None:
         if getattr(space, "name", None) != "ablation":
             raise ConfigError(
                 f"evaluator {self.name!r} needs the 'ablation' space, got {getattr(space, 'name', space)!r}"
             )
-        super().__init__(space, **{**TRAINING_DEFAULTS, **trainer_options})
+        for key in ("model_factory", "model_options"):
+            if key in trainer_options:
+                raise ConfigError(f"evaluator {self.name!r} sets {key} itself; use factory / factory_options")
+        super().__init__(space, **{**TRAINING_DEFAULTS, **trainer_options}, model_factory=BUILDER,
+                         model_options=dict(build_options))
 
     def evaluate(
         self, arch: Architecture, fidelity: int | None = None, seed: int = 0, context: Any = None
@@ -84,33 +131,12 @@ class ModelAblationEvaluator(_AblationTrainer):
         search_path: str | None = None,
         **trainer_options: Any,
     ) -> None:
-        super().__init__(space, **trainer_options)
         if factory_options is not None and not isinstance(factory_options, Mapping):
             raise ConfigError(f"parameter factory_options must be a mapping, got {factory_options!r}")
-        self.factory = factory
-        self.factory_options = dict(factory_options or {})
-        self.search_path = None if search_path is None else str(search_path)
-        load_factory(self.factory, self.search_path)  # a typo fails now, not in every trial
-
-    def unablated(self):
-        """The user's model before any removal (weights from the global RNG of the caller)."""
-        import torch
-
-        model = load_factory(self.factory, self.search_path)(**self.factory_options)
-        if not isinstance(model, torch.nn.Module):
-            raise ConfigError(
-                f"model factory {self.factory!r} must return a torch.nn.Module, got {type(model).__name__}"
-            )
-        return model
-
-    def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
-        from .components import remove_modules
-
-        return remove_modules(self.unablated(), self.space.removed(arch))
-
-    def config(self) -> dict[str, Any]:
-        return {**super().config(), "factory": self.factory, "factory_options": self.factory_options,
-                "search_path": self.search_path}
+        load_factory(factory, search_path)  # a typo fails now, not in every trial
+        options = {"kind": "model", "factory": factory, "factory_options": dict(factory_options or {}),
+                   "search_path": None if search_path is None else str(search_path)}
+        super().__init__(space, options, **trainer_options)
 
 
 class FeatureAblationEvaluator(_AblationTrainer):
@@ -131,7 +157,6 @@ class FeatureAblationEvaluator(_AblationTrainer):
     ) -> None:
         from .features import AXES
 
-        super().__init__(space, **trainer_options)
         if axis not in AXES:
             raise ConfigError(f"parameter axis must be one of {', '.join(AXES)}, got {axis!r}")
         if not isinstance(model, str) or (model not in FEATURE_MODELS and ":" not in model):
@@ -139,35 +164,9 @@ class FeatureAblationEvaluator(_AblationTrainer):
                 f"parameter model must be one of {FEATURE_MODELS} or 'package.module:function', got {model!r}"
             )
         check_int(type(self).__name__, "hidden", hidden, 1)
-        self.axis = axis
-        self.model = model
-        self.hidden = int(hidden)
-        self.factory_options = dict(factory_options or {})
-        self.search_path = None if search_path is None else str(search_path)
         if ":" in model:
-            load_factory(model, self.search_path)
-
-    def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
-        import torch
-        from torch import nn
-
-        from .features import axis_dim
-        from .mask import InputMask
-
-        if self.model == "logistic":
-            inner = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
-        elif self.model == "mlp":
-            inner = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), self.hidden), nn.ReLU(),
-                                  nn.Linear(self.hidden, num_classes))
-        else:
-            inner = load_factory(self.model, self.search_path)(**self.factory_options)
-        keep = torch.ones(input_shape)
-        removed = self.space.removed(arch)
-        if removed:
-            keep.index_fill_(axis_dim(self.axis, input_shape), torch.tensor(removed), 0.0)
-        return nn.Sequential(InputMask(keep), inner)
-
-    def config(self) -> dict[str, Any]:
-        return {**super().config(), "axis": self.axis, "model": self.model, "hidden": self.hidden,
-                "factory_options": self.factory_options, "search_path": self.search_path}
-
+            load_factory(model, search_path)
+        options = {"kind": "features", "axis": axis, "model": model, "hidden": int(hidden),
+                   "factory_options": dict(factory_options or {}),
+                   "search_path": None if search_path is None else str(search_path)}
+        super().__init__(space, options, **trainer_options)
