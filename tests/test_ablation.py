@@ -212,6 +212,11 @@ def test_report_sorts_by_harm_for_the_objective_direction_and_keeps_failures_las
 
 
 def test_cli_ablates_a_user_model_beside_its_config_without_importing_other_files_there(tmp_path, capsys):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
     from nasforge.cli.app import main
 
     (tmp_path / "my_tiny_model.py").write_text(
@@ -220,15 +225,20 @@ def test_cli_ablates_a_user_model_beside_its_config_without_importing_other_file
         "    return nn.Sequential(nn.Flatten(), nn.Linear(64, hidden), nn.ReLU(),\n"
         "                         nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 10))\n"
     )
-    # a file shadowing an installed package must never be imported in its place
-    (tmp_path / "torch.py").write_text("raise SystemExit('the torch.py beside the config was imported')\n")
-    (tmp_path / "numpy.py").write_text("raise SystemExit('the numpy.py beside the config was imported')\n")
+    # files shadowing installed packages must never be imported in their place (a fresh process,
+    # so none of them is imported yet when the config's folder is added to the path)
+    for shadow in ("torch", "sklearn", "rich"):
+        (tmp_path / f"{shadow}.py").write_text(f"raise SystemExit('the {shadow}.py beside the config ran')\n")
     config = tmp_path / "ablation.yaml"
     config.write_text("kind: model\nmodel: my_tiny_model:build\nmodules: ['3', '4']\nseeds: [0]\nepochs: 1\n")
     out = tmp_path / "report.json"
-    assert main(["ablate", "--config", str(config), "--output", str(out), "--json"]) == 0
-    printed = capsys.readouterr().out
-    assert json.loads(printed, parse_constant=_no_nan)["base"]["component"] == "base"
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-m", "nasforge", "ablate", "--config", str(config), "--output", str(out), "--json"],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout, parse_constant=_no_nan)["base"]["component"] == "base"
     data = json.loads(out.read_text(), parse_constant=_no_nan)
     assert {c["component"] for c in data["components"]} == {"3", "4"}
 
