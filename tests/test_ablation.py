@@ -114,7 +114,7 @@ def test_model_ablation_runs_as_a_study_with_paired_seeds_and_leaves_the_global_
                                         "group:classifier.relu@seed1"]
     assert all(t.state == TrialState.COMPLETE for t in trials) and study.strategy.finished
     # removing conv2 (4*4*9 + 4 weights) shrinks the trained model accordingly
-    params = {t.arch: t.metrics["params"] for t in trials}
+    params = {t.arch: t.metrics.get("params_m", t.metrics.get("params")) for t in trials}  # millions
     assert params["base@seed0"] - params["features.conv2@seed0"] == pytest.approx((4 * 4 * 9 + 4) / 1e6)
     # a trial is a pure function of its replicate seed, whatever the study around it
     again = ModelAblation(ZOO, modules=["features.conv2"], seeds=[1], factory_options=SMALL, epochs=2).run()
