@@ -183,7 +183,7 @@ def _check_against_evaluator(config: StudyConfig, evaluator: Any, objectives: li
             f"fidelity {config.fidelity} is not available for evaluator {config.evaluator_name!r}; "
             f"choose one of: {', '.join(map(str, fidelities))}"
         )
-    from .report.pareto import Constraint
+    from .pareto import Constraint
 
     constraints = [Constraint.parse(text) for text in config.constraints]
     known = list(evaluator.metrics())

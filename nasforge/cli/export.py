@@ -8,7 +8,6 @@ from typing import Optional
 
 import typer
 
-from ..errors import ConfigError
 
 
 def export(

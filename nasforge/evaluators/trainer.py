@@ -15,12 +15,18 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
-from ..errors import ArchitectureError, ConfigError, DataError, NasforgeError, TrialFailed, TrialPruned
+from ..errors import (
+    ArchitectureError,
+    ConfigError,
+    DataError,
+    NasforgeError,
+    TrialFailed,
+    TrialPruned,
+)
 from ..registry import load_object
+from ..training.choices import OPTIMIZERS, SCHEDULES
 from .base import Evaluator
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
-SCHEDULES = ("cosine", "constant")
 DEVICES = ("cpu", "cuda")
 HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
 CHECKPOINT = "checkpoint.pt"  # in the trial's checkpoint_dir: last state + kept weights
