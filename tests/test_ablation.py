@@ -113,6 +113,7 @@ def test_model_ablation_runs_as_a_study_with_paired_seeds_and_leaves_the_global_
                                         "features.conv2@seed1", "group:classifier.relu@seed0",
                                         "group:classifier.relu@seed1"]
     assert all(t.state == TrialState.COMPLETE for t in trials) and study.strategy.finished
+    assert [t.metrics["ablation_seed"] for t in trials] == [0, 1] * 3
     # removing conv2 (4*4*9 + 4 weights) shrinks the trained model accordingly
     params = {t.arch: t.metrics.get("params_m", t.metrics.get("params")) for t in trials}  # millions
     assert params["base@seed0"] - params["features.conv2@seed0"] == pytest.approx((4 * 4 * 9 + 4) / 1e6)

@@ -106,12 +106,15 @@ class _AblationTrainer(TrainerEvaluator):
     def evaluate(
         self, arch: Architecture, fidelity: int | None = None, seed: int = 0, context: Any = None
     ) -> dict[str, Any]:
-        metrics = self.train(arch, fidelity, self.space.seed_of(arch), context).metrics
+        replicate = self.space.seed_of(arch)
+        metrics = self.train(arch, fidelity, replicate, context).metrics
+        # the seed that trained it (the trial's own seed is the study's per-number seed, unused here)
+        metrics["ablation_seed"] = replicate
         metrics["removed"] = len(self.space.removed(arch))
         return metrics
 
     def metrics(self) -> Sequence[str]:
-        return tuple(super().metrics()) + ("removed",)
+        return (*super().metrics(), "ablation_seed", "removed")
 
 
 class ModelAblationEvaluator(_AblationTrainer):
