@@ -75,6 +75,7 @@ def resume(
     overrides = {"trials": trials, "timeout": timeout, "data": data, "executor": executor,
                  "workers": workers}  # fmt: skip
     study = load_study(name, storage, overrides)
+    study.check_free()
     cfg = stored_config(study)
     total = trials if trials is not None else (cfg.trials if cfg else None)
     counts = study.counts()

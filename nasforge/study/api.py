@@ -130,6 +130,9 @@ def delete_study(name: str, storage: str | Path | SQLiteStore) -> None:
     if not isinstance(storage, SQLiteStore) and not Path(storage).is_file():
         raise ConfigError(f"storage file {str(storage)!r} not found")
     store = _store(storage)
+    from .study import Lease
+
+    store.check_lease(store.get_study(name).study_id, name, Lease.stale_after_s)
     store.delete_study(name)
     store.artifacts.remove_study(name)
 

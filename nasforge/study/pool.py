@@ -129,6 +129,10 @@ class LocalPoolExecutor(Executor):
     def capacity(self) -> int:
         return self.workers
 
+    @property
+    def synchronous(self) -> bool:
+        return self.sync
+
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self, evaluator: Evaluator) -> None:
