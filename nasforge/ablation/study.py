@@ -177,13 +177,11 @@ class FeatureAblation(Ablation):
         **training: Any,
     ) -> None:
         super().__init__(seeds, metric, dataset, data_dir, training)
-        from ..data.load import TABLES
+        from ..data.tables import TABLES, column_names
         from .features import feature_components
 
         shape = self._load_data().input_shape
         if names is None and self.dataset in TABLES and axis in (None, "channel"):
-            from ..data.tables import column_names
-
             names = column_names(self.dataset)
         axis, self.components = feature_components(shape, axis, each, windows, groups, names)
         self.labels = None if names is None else list(names)

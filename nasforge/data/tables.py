@@ -3,6 +3,7 @@
 A table of F columns is read as F channels of length 1, (N, F, 1): the loaders normalise per
 channel with train statistics, which for a table is exactly per-column standardisation, and a
 feature ablation removes a column by removing a channel.
+The zero-argument loaders at the end are what a dataset registry entry points to.
 """
 
 from __future__ import annotations
@@ -36,3 +37,15 @@ def load_table_raw(name: str) -> RawData:
 def column_names(name: str) -> list[str]:
     """The table's column names in channel order (e.g. wine: 'alcohol', ..., 'proline')."""
     return [str(n) for n in _bunch(name).feature_names]
+
+
+def load_wine_raw() -> RawData:
+    return load_table_raw("wine")
+
+
+def load_breast_cancer_raw() -> RawData:
+    return load_table_raw("breast_cancer")
+
+
+def load_iris_raw() -> RawData:
+    return load_table_raw("iris")
