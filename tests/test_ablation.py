@@ -273,3 +273,21 @@ def test_ablation_executors_are_checked_like_a_search_config_s(fields, message):
     assert isinstance(pool, LocalPoolExecutor) and pool.capacity == 2
     with pytest.raises(ConfigError, match=message):
         build_executor(parse_ablation_config({"kind": "features", **fields}))
+
+
+@pytest.mark.parametrize(
+    "features, message",
+    [
+        ({"axes": "channel"}, "unknown ablation config field 'features.axes'; allowed: features.axis"),
+        ({"axis": "depth"}, "field 'features.axis': Input should be 'channel', 'row', 'column' or 'time'"),
+        (5, "field 'features' must be 'all', a list of features, or a mapping with axis, each"),
+        ({"windows": 99}, "parameter windows must be an integer in 2..13"),
+        (["colour"], "no feature 'colour' along axis 'channel': use an index in 0..12 or a name (alcohol"),
+    ],
+)
+def test_bad_feature_settings_are_one_line_naming_the_value(features, message):
+    from nasforge.ablation.config import build_ablation, parse_ablation_config
+
+    with pytest.raises(ConfigError) as info:
+        build_ablation(parse_ablation_config({"kind": "features", "dataset": "wine", "features": features}))
+    assert message in str(info.value) and "\n" not in str(info.value)

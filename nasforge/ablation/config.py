@@ -57,15 +57,27 @@ class AblationConfig(BaseModel):
 def parse_ablation_config(data: Any) -> AblationConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"ablation config must be a mapping of fields, got {type(data).__name__}")
+    features = data.get("features")
+    if isinstance(features, dict):  # checked on its own: a union's messages would name its members
+        _validate(FeatureSelection, features, "features.")
+    elif not (features is None or features == "all" or isinstance(features, list)):
+        raise ConfigError(
+            "ablation config field 'features' must be 'all', a list of features, or a mapping with "
+            f"{', '.join(FeatureSelection.model_fields)}; got {features!r}"
+        )
+    return _validate(AblationConfig, data)
+
+
+def _validate(model: type[BaseModel], data: dict[str, Any], prefix: str = "") -> Any:
     try:
-        return AblationConfig(**data)
+        return model(**data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "config"
+        where = prefix + (".".join(str(p) for p in err["loc"]) or "config")
         if err["type"] == "extra_forbidden":
             raise ConfigError(
                 f"unknown ablation config field {where!r}; "
-                f"allowed: {', '.join(AblationConfig.model_fields)}"
+                f"allowed: {', '.join(prefix + f for f in model.model_fields)}"
             ) from None
         if err["type"] == "missing":
             hint = " (model or features)" if where == "kind" else ""
