@@ -10,11 +10,10 @@ import functools
 import os
 from pathlib import Path
 
+from .. import registry
 from ..errors import ConfigError, DataError
 from .dataset import Dataset, RawData, split_and_normalise
 
-BUILTIN = ("digits", "mnist1d")
-TABLES = ("wine", "breast_cancer", "iris")  # scikit-learn tables, data/tables.py
 CIFAR = ("cifar10", "cifar100")
 _CIFAR_FOLDERS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
 
@@ -28,7 +27,7 @@ def resolve_source(
     a typo fails at configuration time rather than in every trial.
     """
     text = str(name_or_path)
-    if text in BUILTIN + TABLES:
+    if text in registry.names("dataset"):  # in-memory datasets, registered as kind "dataset"
         return text, None
     if text in CIFAR:
         if data_dir is None:
@@ -66,7 +65,7 @@ def resolve_source(
             )
         return found, str(path)
     raise ConfigError(
-        f"dataset must be one of {', '.join(BUILTIN + TABLES + CIFAR)}, a .npz file or a CIFAR batch folder, "
+        f"dataset must be one of {', '.join(registry.names('dataset') + list(CIFAR))}, a .npz file or a CIFAR batch folder, "
         f"got {text!r}"
     )
 
@@ -113,18 +112,8 @@ def _cached(
 
 
 def _read(kind: str, path: str | None) -> RawData:
-    if kind == "digits":
-        from .digits import load_digits_raw
-
-        return load_digits_raw()
-    if kind == "mnist1d":
-        from .mnist1d import load_mnist1d_raw
-
-        return load_mnist1d_raw()
-    if kind in TABLES:
-        from .tables import load_table_raw
-
-        return load_table_raw(kind)
+    if path is None:
+        return registry.resolve("dataset", kind)()
     if kind == "npz":
         from .npz import load_npz_raw
 
