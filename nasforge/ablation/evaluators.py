@@ -26,8 +26,9 @@ from typing import Any, Mapping, Sequence
 from ..architecture import Architecture
 from ..errors import ConfigError
 from ..evaluators.trainer import TrainerEvaluator
+from .features import AXES
+from ..options import Choice, Int, Map, Str, validated
 from ..registry import load_object
-from ..validation import check_int
 
 FEATURE_MODELS = ("logistic", "mlp")
 #: defaults of an ablation trial: Adam at a constant rate suits the small models ablated here
@@ -125,7 +126,9 @@ class ModelAblationEvaluator(_AblationTrainer):
     """
 
     name = "ablation_model"
+    options = {"factory": Str(), "factory_options": Map(none=True), "search_path": Str(none=True)}
 
+    @validated
     def __init__(
         self,
         space: Any,
@@ -134,8 +137,6 @@ class ModelAblationEvaluator(_AblationTrainer):
         search_path: str | None = None,
         **trainer_options: Any,
     ) -> None:
-        if factory_options is not None and not isinstance(factory_options, Mapping):
-            raise ConfigError(f"parameter factory_options must be a mapping, got {factory_options!r}")
         load_factory(factory, search_path)  # a typo fails now, not in every trial
         options = {"kind": "model", "factory": factory, "factory_options": dict(factory_options or {}),
                    "search_path": None if search_path is None else str(search_path)}
@@ -147,7 +148,10 @@ class FeatureAblationEvaluator(_AblationTrainer):
     with the member's features along ``axis`` masked to their training mean."""
 
     name = "ablation_features"
+    options = {"axis": Choice(*AXES), "model": Str(), "hidden": Int(low=1),
+               "factory_options": Map(none=True), "search_path": Str(none=True)}
 
+    @validated
     def __init__(
         self,
         space: Any,
@@ -158,15 +162,11 @@ class FeatureAblationEvaluator(_AblationTrainer):
         search_path: str | None = None,
         **trainer_options: Any,
     ) -> None:
-        from .features import AXES
-
-        if axis not in AXES:
-            raise ConfigError(f"parameter axis must be one of {', '.join(AXES)}, got {axis!r}")
-        if not isinstance(model, str) or (model not in FEATURE_MODELS and ":" not in model):
+        if model not in FEATURE_MODELS and ":" not in model:
             raise ConfigError(
-                f"parameter model must be one of {FEATURE_MODELS} or 'package.module:function', got {model!r}"
+                f"parameter model of {type(self).__name__} must be one of {FEATURE_MODELS} or "
+                f"'package.module:function', got {model!r}"
             )
-        check_int(type(self).__name__, "hidden", hidden, 1)
         if ":" in model:
             load_factory(model, search_path)
         options = {"kind": "features", "axis": axis, "model": model, "hidden": int(hidden),

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from ..architecture import Architecture, Categorical, GeneValue
 from ..errors import ArchitectureError, ConfigError
+from ..options import Int, Map, Seq, validated
 from ..spaces.base import SearchSpace
 
 BASE = "base"
@@ -39,12 +40,12 @@ class AblationSpace(SearchSpace):
     the same for all so differences between components are paired, not seed noise."""
 
     name = "ablation"
+    options = {"components": Map(), "seeds": Seq(Int(low=0), min_len=1)}
 
+    @validated
     def __init__(self, components: Mapping[str, Sequence[Any]], seeds: Sequence[int] = (0, 1, 2)) -> None:
-        if not isinstance(components, Mapping) or not components:
-            raise ConfigError(
-                f"parameter components of AblationSpace must be a non-empty mapping, got {components!r}"
-            )
+        if not components:
+            raise ConfigError("parameter components of AblationSpace must be a non-empty mapping, got {}")
         for key, removed in components.items():
             if not isinstance(key, str) or not key or key == BASE or "@" in key:
                 raise ConfigError(

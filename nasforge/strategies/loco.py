@@ -8,7 +8,6 @@ executor, and resuming needs only the position in the list.
 
 from __future__ import annotations
 
-import abc
 from typing import Any, Sequence
 
 from ..architecture import Architecture
@@ -59,8 +58,3 @@ class LOCO(Strategy):
         super().load_state_dict(state)
         self.next, self.told = int(state["next"]), int(state["told"])
 
-
-if "_ask" not in vars(Strategy):  # pragma: no cover - until Strategy's final ask/tell (issue 10) land
-    LOCO.ask = lambda self, n=1: self._ask(n)  # type: ignore[method-assign]
-    LOCO.tell = lambda self, arch, values: self._tell(arch, values)  # type: ignore[method-assign]
-    abc.update_abstractmethods(LOCO)
