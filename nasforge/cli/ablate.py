@@ -30,6 +30,12 @@ def ablate(
     from ..ablation.report import ablation_report, print_report
 
     cfg = load_ablation_file(config)
+    # flags override the config without clashing with its other keys, as in `search`:
+    # --executor serial drops the config's workers, --workers N > 1 alone means the local pool
+    if executor == "serial" and workers is None:
+        workers = 1
+    if workers is not None and workers > 1 and executor is None and cfg.executor == "serial":
+        executor = "local"
     overrides = {"executor": executor, "workers": workers, "epochs": epochs, "storage": storage,
                  "name": name, "seeds": None if seeds is None else list(range(seeds))}
     cfg = cfg.model_copy(update={k: v for k, v in overrides.items() if v is not None})
@@ -59,7 +65,13 @@ def ablate(
         output.write_text(json.dumps(data, indent=2, allow_nan=False))
     if as_json:
         typer.echo(json.dumps(data, indent=2, allow_nan=False))
-        return
-    print_report(report, width=None if sys.stdout.isatty() else 160)
+    else:
+        print_report(report, width=None if sys.stdout.isatty() else 160)
     if cfg.storage:
-        typer.echo(f"show again with: nasforge report {study.name} --storage {cfg.storage}")
+        from .search import _next_steps
+
+        _next_steps(study, cfg.storage)
+    failed = [t for t in study.trials if t.state.value == "FAILED"]
+    if failed and len(failed) == len(study.trials):
+        typer.echo(f"error: every trial failed ({len(failed)}); first reason: {failed[0].error}", err=True)
+        raise typer.Exit(1)

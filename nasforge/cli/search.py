@@ -125,10 +125,10 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
         raise typer.Exit(130)
     from ..ablation.report import show_stored
 
-    if show_stored(study.store, study.name, as_json):  # an ablation study shows its table
-        return
     summary = study_summary(study.record, study.trials)
-    if as_json:
+    if show_stored(study.store, study.name, as_json):  # an ablation study shows its table instead
+        pass
+    elif as_json:
         typer.echo(json.dumps(summary, allow_nan=False))
     else:
         print_result(summary)
