@@ -291,3 +291,26 @@ def test_bad_feature_settings_are_one_line_naming_the_value(features, message):
     with pytest.raises(ConfigError) as info:
         build_ablation(parse_ablation_config({"kind": "features", "dataset": "wine", "features": features}))
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_report_reads_an_ablation_file_written_before_ablations_ran_as_studies(tmp_path, capsys):
+    """Old files: config with kind (no space), trials named by component, seed = replicate seed."""
+    from nasforge.cli.app import main
+    from nasforge.store.sqlite import SQLiteStore
+
+    db = tmp_path / "old.db"
+    store = SQLiteStore(db)
+    record = store.create_study("old", {"kind": "features", "dataset": "wine", "seeds": [0, 1],
+                                        "metric": "valid_accuracy"})
+    rows = [("base", 0, 90.0), ("base", 1, 92.0), ("proline", 0, 80.0), ("proline", 1, 84.0)]
+    trials = [Trial(i, arch, seed, None, started=0.0) for i, (arch, seed, _) in enumerate(rows)]
+    store.start_trials(record.study_id, trials, {})
+    for trial, (_, _, value) in zip(trials, rows):
+        trial.state, trial.values, trial.metrics, trial.finished = (
+            TrialState.COMPLETE, [value], {"valid_accuracy": value}, 1.0)
+        store.finish_trial(record.study_id, trial, None)
+    store.close()
+    assert main(["report", "old", "--storage", str(db), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["base"]["mean"] == pytest.approx(91.0)
+    assert data["components"][0]["component"] == "proline" and data["components"][0]["delta"] == pytest.approx(-9.0)

@@ -66,8 +66,9 @@ class AblationReport:
         results = {BASE: ComponentResult(BASE, [])}
         results.update({c: ComponentResult(c, list(m)) for c, m in components.items()})
         for trial in trials:
-            member = parse_member(trial.arch)
-            if member is None or member[0] not in results:
+            # '<component>@seed<k>'; files from before ablations ran as studies store the bare name
+            member = parse_member(trial.arch) or (trial.arch, trial.seed)
+            if member[0] not in results:
                 continue
             row = results[member[0]]
             if trial.state == TrialState.RUNNING:
@@ -109,12 +110,20 @@ class AblationReport:
 
 
 def is_ablation(config: Mapping[str, Any]) -> bool:
-    """Whether a stored study config is an ablation study."""
-    return config.get("space") == "ablation"
+    """Whether a stored study config is an ablation study (also one recorded before ablations
+    ran as studies: those have a ``kind`` and no space)."""
+    return config.get("space") == "ablation" or (
+        "space" not in config and config.get("kind") in ("model", "features"))
 
 
 def ablation_report(config: Mapping[str, Any], trials: Sequence[Trial]) -> AblationReport:
     """The table of a stored ablation study, from its config and trials only (no data needed)."""
+    if config.get("space") != "ablation":  # an older file: components are what its trials ran
+        names = dict.fromkeys(t.arch for t in trials if t.arch != BASE)
+        objective = Objective.parse(config.get("metric", "valid_accuracy"))
+        seeds = config.get("seeds") or sorted({t.seed for t in trials})
+        info = {"study": config.get("name"), "kind": config.get("kind")}
+        return AblationReport.from_trials(trials, {n: [] for n in names}, objective, seeds, info)
     space = config.get("space_options", {})
     objective = Objective.parse(config.get("objectives", ["valid_accuracy:max"])[0])
     info = {"study": config.get("name"), **config.get("ablation", {})}
