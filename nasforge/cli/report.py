@@ -25,11 +25,22 @@ def report(
     data: Optional[str] = typer.Option(None, help="benchmark data folder"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     top: int = typer.Option(10, help="rows in the text table of top trials"),
+    html: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML report"),
+    compare: Optional[list[str]] = typer.Option(
+        None, "--compare", help="more studies in the HTML report (repeat or comma-separate)"
+    ),
 ) -> None:
     """Summarise a study: counts by state, best trial, Pareto front when multi-objective."""
     from ..report.summary import study_summary
     from ..study.api import load_study
 
+    if compare and html is None:
+        raise ConfigError("--compare needs --html OUT.html (the comparison is a page)")
+    if html is not None:
+        from .report_html import write_html
+
+        write_html(storage, name, compare or [], html)
+        return
     store = _open(storage)
     names = store.study_names()
     if name is None:
