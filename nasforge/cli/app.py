@@ -29,6 +29,8 @@ def _register_optional() -> None:
     for module, attr, command in (
         ("nasforge.cli.export", "export", "export"),
         ("nasforge.cli.ablate", "ablate", "ablate"),
+        ("nasforge.cli.dashboard", "dashboard", "dashboard"),
+        ("nasforge.cli.bench", "bench", "bench"),
     ):
         try:
             fn = getattr(importlib.import_module(module), attr)
