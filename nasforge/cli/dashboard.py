@@ -43,6 +43,7 @@ def dashboard(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(128)  # connections queue from now on, so the printed URL works at once
     except OSError as exc:
         raise ConfigError(f"cannot bind {host}:{port}: {exc.strerror}") from None
     shown = f"[{host}]" if ":" in host else host

@@ -28,6 +28,7 @@ def open_read_only(path: str | Path) -> SQLiteStore:
         raise ConfigError(f"storage file {str(path)!r} not found")
     store = SQLiteStore.__new__(SQLiteStore)
     store.path = str(path)
+    store.artifacts = None  # a reader never writes artifacts
     try:
         store._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                                     isolation_level=None, timeout=30.0, check_same_thread=False)
@@ -50,7 +51,8 @@ class StudyData:
 
     @property
     def is_ablation(self) -> bool:
-        return self.config.get("kind") == "ablation"
+        # `nasforge ablate` stores its config's kind (model / features) over "ablation"
+        return self.config.get("kind") in ("ablation", "model", "features") and "space" not in self.config
 
     @property
     def space_name(self) -> str | None:
