@@ -120,6 +120,7 @@ def timeline(study: StudyData, now: float | None = None) -> Figure | None:
                      "x": [max((t.finished or now) - t.started, 1e-3) for t in rows],
                      "y": [f"lane {lane_of[t.number]}" for t in rows],
                      "text": [f"#{t.number} {t.arch}" for t in rows], "hoverinfo": "text+x",
+                     "textposition": "none",
                      "marker": {"color": colour}})  # fmt: skip
     layout = _layout("Trials per worker lane (inferred from start / finish times)",
                      "seconds since the study started", "lane", barmode="overlay")
@@ -310,6 +311,8 @@ def learning_curves(study: StudyData, metric: str | None = None) -> Figure | Non
                      "line": {"dash": "dot" if state == "PRUNED" else "solid", "width": 1.5}})  # fmt: skip
     if not data:
         return None
+    for trace in data:
+        trace["showlegend"] = len(data) <= 12
     title = f"Learning curves: {metric} per step ({len(data)} of {len(study.curves)} trials)"
     return {"data": data, "layout": _layout(title, "step", metric)}
 
