@@ -36,6 +36,7 @@ class ProgressBar:
         self.last_line = self.started
         self.last_decile = -1
         self._bar: Any = None
+        self._printed = already  # count at the last plain line
 
     # --- figures ---------------------------------------------------------------------------------
 
@@ -83,7 +84,7 @@ class ProgressBar:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
-        elif self.count > self.already:
+        elif self.count != self._printed:
             print(self.line(), file=self.stream, flush=True)  # the final state, always
 
     def __call__(self, study: Any, trial: Trial) -> None:
@@ -103,7 +104,7 @@ class ProgressBar:
         decile = int(10 * self.count / self.total) if self.total else -1
         if (trial.state == TrialState.FAILED or now - self.last_line >= self.every_seconds
                 or decile > self.last_decile):  # fmt: skip
-            self.last_line, self.last_decile = now, decile
+            self.last_line, self.last_decile, self._printed = now, decile, self.count
             print(self.line(trial), file=self.stream, flush=True)
 
 
