@@ -44,7 +44,7 @@ def test_html_report_is_self_contained_with_every_view(study_file, tmp_path, cap
 
 def test_compare_report_holds_both_studies_and_pareto(study_file, tmp_path):
     out = tmp_path / "cmp.html"
-    assert main(["report", "evo", "--compare", "mo", "--storage", str(study_file), "--html", str(out)]) == 0
+    assert main(["report", "--storage", str(study_file), "--html", str(out), "--compare", "evo", "mo"]) == 0
     page = out.read_text()
     assert "id='cmp-trials'" in page and "id='s1-pareto'" in page and "id='s1-hypervolume'" in page
     assert "<td>evo</td>" in page and "<td>mo</td>" in page
@@ -105,7 +105,7 @@ def test_ablation_study_becomes_a_bar_chart(tmp_path):
 
 def test_bad_report_options_exit_2(study_file, tmp_path, capsys):
     assert main(["report", "evo", "--storage", str(study_file), "--compare", "mo"]) == 2
-    assert "--compare needs --html" in capsys.readouterr().err
+    assert "needs --html" in capsys.readouterr().err
     assert main(["report", "nope", "--storage", str(study_file), "--html", str(tmp_path / "x.html")]) == 2
     assert "no study 'nope'" in capsys.readouterr().err
     assert main(["report", "evo", "--storage", str(study_file), "--html", str(tmp_path / "no" / "x.html")]) == 2

@@ -20,27 +20,31 @@ def _open(storage: str):
 
 
 def report(
-    name: Optional[str] = typer.Argument(None, help="study name (optional if the file has one)"),
+    names: Optional[list[str]] = typer.Argument(
+        None, help="study name (optional if the file has one); several with --html compare them"
+    ),
     storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),
     data: Optional[str] = typer.Option(None, help="benchmark data folder"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     top: int = typer.Option(10, help="rows in the text table of top trials"),
     html: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML report"),
     compare: Optional[list[str]] = typer.Option(
-        None, "--compare", help="more studies in the HTML report (repeat or comma-separate)"
+        None, "--compare", help="more studies in the HTML report: --compare a b c (or a,b,c)"
     ),
 ) -> None:
     """Summarise a study: counts by state, best trial, Pareto front when multi-objective."""
     from ..report.summary import study_summary
     from ..study.api import load_study
 
-    if compare and html is None:
-        raise ConfigError("--compare needs --html OUT.html (the comparison is a page)")
+    names = list(names or [])
+    if (compare or len(names) > 1) and html is None:
+        raise ConfigError("comparing studies (--compare, several names) needs --html OUT.html")
     if html is not None:
         from .report_html import write_html
 
-        write_html(storage, name, compare or [], html)
+        write_html(storage, names + list(compare or []), html)
         return
+    name = names[0] if names else None
     store = _open(storage)
     names = store.study_names()
     if name is None:

@@ -11,22 +11,27 @@ import typer
 from ..errors import ConfigError
 
 
-def write_html(storage: str, name: str | None, compare: list[str], out: Path) -> None:
+def write_html(storage: str, names: list[str], out: Path) -> None:
+    """``names`` may hold comma lists; none: the file's only study."""
     from ..report import data, html
 
     store = data.open_read_only(storage)
-    names = store.study_names()
-    wanted = ([name] if name else []) + [n.strip() for item in compare for n in item.split(",") if n.strip()]
+    wanted = [n.strip() for item in names for n in item.split(",") if n.strip()]
     if not wanted:
-        if len(names) != 1:
+        stored = store.study_names()
+        if len(stored) != 1:
             raise ConfigError(
-                f"{storage} holds {len(names)} studies; name one of: {', '.join(names) or 'none'}"
+                f"{storage} holds {len(stored)} studies; name one of: {', '.join(stored) or 'none'}"
             )
-        wanted = names
+        wanted = stored
     if not out.parent.is_dir():
         raise ConfigError(f"folder {str(out.parent)!r} of --html does not exist")
     started = time.perf_counter()
-    studies = [data.load(store, n) for n in dict.fromkeys(wanted)]
+    # click cannot keep '--compare a b c' in typed order (b, c land with the positional names),
+    # so studies are shown in the order the file holds them (creation order)
+    stored = store.study_names()
+    ordered = sorted(dict.fromkeys(wanted), key=lambda n: stored.index(n) if n in stored else -1)
+    studies = [data.load(store, n) for n in ordered]
     html.write(studies, out)
     typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {len(studies)} "
                f"{'study' if len(studies) == 1 else 'studies'}, {time.perf_counter() - started:.2f}s)")

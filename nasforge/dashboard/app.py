@@ -44,14 +44,14 @@ class StudyCache:
         with self.lock:
             out = []
             for name in self.store.study_names():
-                record = self.store.get_study(name)
+                record = data.record(self.store, name)
                 out.append({"name": name, "space": record.config.get("space"),
                             "strategy": record.config.get("strategy") or record.config.get("kind"),
                             "counts": self.store.counts(record.study_id)})  # fmt: skip
             return out
 
     def fingerprint(self, name: str) -> tuple:
-        record = self.store.get_study(name)
+        record = data.record(self.store, name)
         row = self.store._db.execute(
             "SELECT COUNT(*), MAX(finished), SUM(state = 'RUNNING'), MAX(started) FROM trials "
             "WHERE study_id = ?", (record.study_id,)).fetchone()  # fmt: skip
@@ -119,7 +119,7 @@ def create_app(storage: str | Path, poll_seconds: float = 2.0, heavy_every: floa
 
     async def study_page(request: Request) -> HTMLResponse:
         name = request.path_params["name"]
-        if name not in cache.store.study_names():
+        if name not in cache.store.study_names():  # noqa: SIM102
             return HTMLResponse(_page(title, f"<h1>no study {escape(name)!s}</h1>"
                                       "<p><a href='/'>studies</a></p>", ""), status_code=404)  # fmt: skip
         body = (f"<p><a href='/'>&larr; studies</a></p><h1>{escape(name)}</h1>"

@@ -8,6 +8,7 @@ dashboard can watch a study that another process is writing. The file is opened 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,19 +60,40 @@ class StudyData:
         return self.config.get("space")
 
 
+@dataclass(frozen=True)
+class Record:
+    study_id: int
+    name: str
+    config: dict[str, Any]
+    created: float
+
+
+def record(store: SQLiteStore, name: str) -> Record:
+    """The study row, reading only the columns every version of the file has (a reader cannot
+    migrate an older file the way the writer does)."""
+    row = store._db.execute(
+        "SELECT study_id, name, config, created FROM studies WHERE name = ?", (name,)
+    ).fetchone()
+    if row is None:
+        names = store.study_names()
+        known = ", ".join(repr(n) for n in names) if names else "none"
+        raise StorageError(f"no study {name!r} in {store.path}; studies there: {known}")
+    return Record(row[0], row[1], json.loads(row[2]), row[3])
+
+
 def load(store: SQLiteStore, name: str) -> StudyData:
     """Read study ``name`` (its trials ordered by number) and, when the store keeps them, the
     intermediate reports of its trials."""
-    record = store.get_study(name)
-    trials = store.trials(record.study_id)
+    record_ = record(store, name)
+    trials = store.trials(record_.study_id)
     curves: Curves = {}
     reader = getattr(store, "intermediate", None)  # stores from before spine v2 have none
     if reader is not None:
         try:
-            curves = {int(k): list(v) for k, v in reader(record.study_id).items()}
+            curves = {int(k): list(v) for k, v in reader(record_.study_id).items()}
         except sqlite3.OperationalError:  # a file written before the table existed
             curves = {}
-    return StudyData(name, record.config, record.created, _objectives(record.config, trials),
+    return StudyData(name, record_.config, record_.created, _objectives(record_.config, trials),
                      trials, curves)
 
 
