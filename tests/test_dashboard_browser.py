@@ -82,6 +82,17 @@ def rendered_plots(driver, selector: str) -> tuple[int, int]:
         "return [d.length, d.filter(x => x.querySelector('svg.main-svg')).length];"))  # fmt: skip
 
 
+def api_views(url: str, name: str) -> list[str]:
+    """The study's view ids once the background importance fit has landed."""
+    deadline = time.monotonic() + 60
+    while True:
+        payload = json.loads(urllib.request.urlopen(f"{url}api/study/{name}", timeout=30).read())
+        ids = [v["id"] for v in payload["figures"]]
+        if "importance" in ids or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.2)
+
+
 def shot(driver, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
@@ -115,8 +126,7 @@ def test_dashboard_pages_render_without_errors(browser, study_file):
         shot(browser, "dashboard-studies")
         assert console_errors(browser) == []
         for name in links:
-            expected = [v["id"] for v in json.loads(
-                urllib.request.urlopen(f"{url}api/study/{name}", timeout=30).read())["figures"]]
+            expected = api_views(url, name)
             browser.get(f"{url}study/{name}")
             wait_for(browser, f"return document.querySelectorAll('#plots .plot').length === {len(expected)}")
             wait_for(browser, "const d = [...document.querySelectorAll('#plots .plot')];"

@@ -39,6 +39,7 @@ class StudyCache:
         self._views: dict[str, tuple[tuple, dict[str, Any]]] = {}
         self._heavy: dict[str, tuple[float, int, Any]] = {}
         self._spaces: dict[str, Any] = {}
+        self._fitting: set[str] = set()
 
     def studies(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -59,7 +60,8 @@ class StudyCache:
 
     def views(self, name: str) -> dict[str, Any]:
         with self.lock:
-            key = self.fingerprint(name)
+            heavy = self._heavy.get(name)
+            key = self.fingerprint(name) + (0.0 if heavy is None else round(heavy[0], 3),)
             cached = self._views.get(name)
             if cached is not None and cached[0] == key:
                 return cached[1]
@@ -83,19 +85,31 @@ class StudyCache:
             return payload
 
     def _importance(self, name: str, study: data.StudyData, space: Any) -> list[dict[str, Any]]:
-        from ..report.views import clean
-        from ..report import figures
-
-        now = time.monotonic()
+        """The last importance figure; a newer one is fitted in a background thread (so the
+        first page load does not wait for the forest) and the next poll picks it up, because its
+        time stamp is part of the version."""
         n = len(study.trials)
         last = self._heavy.get(name)
-        if last is None or (now - last[0] >= self.heavy_every and n != last[1]):
-            figure = figures.importance(study, space)
-            last = (now, n, None if figure is None else clean(figure))
-            self._heavy[name] = last
-        if last[2] is None:
+        due = last is None or (time.monotonic() - last[0] >= self.heavy_every and n != last[1])
+        if due and name not in self._fitting:
+            self._fitting.add(name)
+            threading.Thread(target=self._fit, args=(name, study, space), daemon=True).start()
+        if last is None or last[2] is None:
             return []
         return [{"id": "importance", "title": "Importance", "figure": last[2]}]
+
+    def _fit(self, name: str, study: data.StudyData, space: Any) -> None:
+        from ..report import figures
+        from ..report.views import clean
+
+        try:
+            figure = figures.importance(study, space)
+        except Exception:  # a study the forest cannot fit: no importance view, the rest goes on
+            figure = None
+        with self.lock:
+            self._heavy[name] = (time.monotonic(), len(study.trials),
+                                 None if figure is None else clean(figure))  # fmt: skip
+            self._fitting.discard(name)
 
 
 def create_app(storage: str | Path, poll_seconds: float = 2.0, heavy_every: float = 30.0) -> Starlette:
@@ -111,11 +125,12 @@ def create_app(storage: str | Path, poll_seconds: float = 2.0, heavy_every: floa
             href = f"study/{escape(item['name'])}"
             rows.append(f"<tr><td><a href='{href}'>{escape(item['name'])}</a></td>"
                         f"<td>{escape(str(item['space']))}</td><td>{escape(str(item['strategy']))}</td>"
-                        f"<td class='counts'>{escape(counts or 'empty')}</td></tr>")  # fmt: skip
+                        f"<td class='counts' data-study='{escape(item['name'])}'>"
+                        f"{escape(counts or 'empty')}</td></tr>")  # fmt: skip
         body = (f"<h1>{title}</h1><p class='meta'>{escape(str(Path(storage).resolve()))} "
                 f"(read-only)</p><table id='studies'><tr><th>study</th><th>space</th>"
                 f"<th>strategy</th><th>trials</th></tr>{''.join(rows)}</table>")  # fmt: skip
-        return HTMLResponse(_page(title, body, ""))
+        return HTMLResponse(_page(title, body, _INDEX_JS % int(poll_seconds * 1000), plotly=False))
 
     async def study_page(request: Request) -> HTMLResponse:
         name = request.path_params["name"]
@@ -164,12 +179,27 @@ def _js_string(text: str) -> str:
     return json.dumps(text).replace("</", "<\\/")
 
 
-def _page(title: str, body: str, script: str) -> str:
-    plotly_tag = "<script src='/static/plotly.js'></script>" if script else ""
+def _page(title: str, body: str, script: str, plotly: bool = True) -> str:
+    plotly_tag = "<script src='/static/plotly.js'></script>" if script and plotly else ""
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
             f"<link rel='icon' href='data:,'><style>{STYLE}</style>{plotly_tag}</head><body>{body}"
             f"<script>{script}</script></body></html>")  # fmt: skip
 
+
+_INDEX_JS = r"""
+async function refresh() {  // trial counts of every study, live
+  try {
+    const r = await fetch('/api/studies');
+    if (r.ok) for (const s of await r.json()) {
+      const cell = [...document.querySelectorAll('td.counts')].find(td => td.dataset.study === s.name);
+      if (cell) cell.textContent = Object.entries(s.counts).filter(([k, v]) => v)
+        .map(([k, v]) => k.toLowerCase() + '=' + v).join(' ') || 'empty';
+    }
+  } catch (e) { /* server restarting: next tick */ }
+  setTimeout(refresh, %d);
+}
+setTimeout(refresh, 0);
+"""
 
 _LIVE_JS = r"""
 const NAME = %(name)s, POLL = %(poll)d;
