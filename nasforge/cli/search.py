@@ -82,6 +82,7 @@ def resume(
     overrides = {"trials": trials, "timeout": timeout, "data": data, "executor": executor,
                  "workers": workers}  # fmt: skip
     study = load_study(name, storage, overrides)
+    study.check_free()
     cfg = stored_config(study)
     total = trials if trials is not None else (cfg.trials if cfg else None)
     counts = study.counts()
@@ -109,9 +110,9 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
     finally:
         for tracker in trackers:
             tracker.close()
-    summary = study_summary(study)
+    summary = study_summary(study.record, study.trials)
     if as_json:
-        typer.echo(json.dumps(summary))
+        typer.echo(json.dumps(summary, allow_nan=False))
         return
     print_result(summary)
 

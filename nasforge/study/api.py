@@ -125,6 +125,18 @@ def load_study(
     )
 
 
+def delete_study(name: str, storage: str | Path | SQLiteStore) -> None:
+    """Remove a study's rows and its artifact folder (checkpoints, weights)."""
+    if not isinstance(storage, SQLiteStore) and not Path(storage).is_file():
+        raise ConfigError(f"storage file {str(storage)!r} not found")
+    store = _store(storage)
+    from .study import Lease
+
+    store.check_lease(store.get_study(name).study_id, name, Lease.stale_after_s)
+    store.delete_study(name)
+    store.artifacts.remove_study(name)
+
+
 def _fidelity(cfg: StudyConfig, evaluator: Evaluator) -> int | None:
     """The configured fidelity, else the evaluator's default, so trials record what they ran at."""
     return cfg.fidelity if cfg.fidelity is not None else evaluator.default_fidelity()

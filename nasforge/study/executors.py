@@ -82,6 +82,11 @@ class Executor(ABC):
     def capacity(self) -> int:
         """Maximum number of tasks in flight."""
 
+    @property
+    def synchronous(self) -> bool:
+        """True when results come back in whole batches (the study then asks only between them)."""
+        return False
+
     @abstractmethod
     def start(self, evaluator: Evaluator) -> None:
         """Prepare workers for ``evaluator`` (called once before the first submit); the
@@ -129,6 +134,10 @@ class SerialExecutor(Executor):
     @property
     def capacity(self) -> int:
         return self.batch
+
+    @property
+    def synchronous(self) -> bool:
+        return self.batch > 1
 
     def start(self, evaluator: Evaluator) -> None:
         evaluator.prepare()

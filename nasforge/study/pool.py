@@ -72,6 +72,9 @@ class _Worker:
     conn: Connection
     task: Task | None = None
     dispatched: float = 0.0
+    #: has loaded the evaluator; tasks go only to ready workers, so a replacement's start-up
+    #: never counts against ``trial_timeout``
+    ready: bool = False
 
 
 class LocalPoolExecutor(Executor):
@@ -126,6 +129,10 @@ class LocalPoolExecutor(Executor):
     def capacity(self) -> int:
         return self.workers
 
+    @property
+    def synchronous(self) -> bool:
+        return self.sync
+
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self, evaluator: Evaluator) -> None:
@@ -165,6 +172,7 @@ class LocalPoolExecutor(Executor):
                     code = worker.process.exitcode
                     kind, payload = "init_error", f"worker process died (exit code {code})"
                 if kind == "ready":
+                    worker.ready = True
                     break
                 self.shutdown()
                 raise NasforgeError(f"worker could not load the evaluator: {payload}")
@@ -200,19 +208,20 @@ class LocalPoolExecutor(Executor):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             busy = [w for w in self._pool if w.task is not None]
+            starting = [w for w in self._pool if not w.ready] if self._queue else []
             if self.sync:
                 done = not busy and not self._queue
             else:
                 done = bool(self._ready) or (not busy and not self._queue)
-            if done or not busy:
+            if done or not (busy or starting):
                 break
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 break
-            if self.trial_timeout is not None:
+            if self.trial_timeout is not None and busy:
                 overdue = min(w.dispatched for w in busy) + self.trial_timeout - time.time()
                 remaining = max(0.0, overdue if remaining is None else min(remaining, overdue))
-            self._collect(busy, remaining)
+            self._collect(busy + starting, remaining)
             self._kill_overdue()
         if self.sync and (self._queue or any(w.task is not None for w in self._pool)):
             return []  # timed out: a batch is returned whole or not at all
@@ -235,7 +244,7 @@ class LocalPoolExecutor(Executor):
 
     def _dispatch(self) -> None:
         for index in range(len(self._pool)):
-            while self._queue and self._pool[index].task is None:
+            while self._queue and self._pool[index].ready and self._pool[index].task is None:
                 worker = self._pool[index]
                 task = self._queue.popleft()
                 try:
@@ -249,18 +258,23 @@ class LocalPoolExecutor(Executor):
                     continue
                 worker.task, worker.dispatched = task, time.time()
 
-    def _collect(self, busy: list[_Worker], timeout: float | None) -> None:
-        """Wait for a message or a death among busy workers and handle everything ready."""
+    def _collect(self, watched: list[_Worker], timeout: float | None) -> None:
+        """Wait for a message or a death among busy or starting workers; handle all that is ready."""
         handles: dict[Any, _Worker] = {}
-        for worker in busy:
+        for worker in watched:
             handles[worker.conn] = worker
             handles[worker.process.sentinel] = worker
         for handle in wait_ready(list(handles), timeout):
             worker = handles[handle]
-            if worker.task is None:  # already handled through its other handle
+            if worker.ready and worker.task is None:  # already handled through its other handle
+                continue
+            if worker not in self._pool:  # replaced through its other handle
                 continue
             if handle is worker.conn or worker.conn.poll():
                 self._receive(worker)
+            elif not worker.ready:
+                code = worker.process.exitcode
+                self._fail_everything(f"a replacement worker died while starting (exit code {code})")
             else:
                 self._bury(worker)
         self._dispatch()
@@ -272,6 +286,7 @@ class LocalPoolExecutor(Executor):
             self._bury(worker)
             return
         if kind == "ready":
+            worker.ready = True
             return
         if kind == "init_error":
             self._fail_everything(f"worker could not load the evaluator: {payload}")

@@ -87,6 +87,10 @@ class RayExecutor(Executor):
     def capacity(self) -> int:
         return self.workers
 
+    @property
+    def synchronous(self) -> bool:
+        return self.sync
+
     def start(self, evaluator: Evaluator) -> None:
         ray = require("ray", "ray")
         self._ray = ray
