@@ -136,7 +136,7 @@ def pareto(study: StudyData) -> Figure | None:
     matrix with the front highlighted."""
     if len(study.objectives) < 2:
         return None
-    from ..strategies.ranking import nondominated_mask
+    from ..pareto import nondominated_mask
 
     done = complete(study)
     if not done:
@@ -176,10 +176,10 @@ def hypervolume_curve(study: StudyData, points: int = 40) -> Figure | None:
     if len(study.objectives) < 2:
         return None
     try:
-        from .pareto import bounds_array, hypervolume
+        from ..pareto import bounds_array, hypervolume
     except ImportError:  # pragma: no cover - pymoo is part of the 'mo' extra
         return None
-    from ..strategies.ranking import nondominated_mask
+    from ..pareto import nondominated_mask
 
     done = sorted(complete(study), key=lambda t: (t.finished or 0.0, t.number))
     if len(done) < 2:
