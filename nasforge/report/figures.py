@@ -20,6 +20,39 @@ Figure = dict[str, Any]
 STATE_COLOURS = {"COMPLETE": "#2a9d8f", "FAILED": "#e63946", "PRUNED": "#f4a261", "RUNNING": "#8d99ae"}
 PALETTE = ["#1d3557", "#e63946", "#2a9d8f", "#f4a261", "#6a4c93", "#8ab17d", "#bc6c25"]
 MAX_CURVES = 60  # learning curves drawn: the best trials' (more is unreadable)
+MAX_POINTS = 2000  # markers per trace: beyond this a browser spends seconds drawing SVG
+
+
+def thin(n: int, limit: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most ``limit`` of ``n`` points, evenly spread (deterministic), in order."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(int))
+
+
+def fronts(values: np.ndarray, objectives: Sequence[Any], checkpoints: Sequence[int] = ()) -> tuple:
+    """Non-dominated mask of ``values`` (rows in arrival order) and, for each k in
+    ``checkpoints``, the front of the first k rows: one incremental pass, O(n x front size),
+    instead of a full non-dominated sort per checkpoint."""
+    signs = [-o.sign for o in objectives]  # all minimised
+    # plain tuples: fronts hold tens of points, where numpy's per-call cost would dominate
+    points = [tuple(sg * float(v) for sg, v in zip(signs, row)) for row in np.asarray(values)]
+    front: list[int] = []
+    at: dict[int, np.ndarray] = {}
+    wanted = set(checkpoints)
+
+    def dominates(a: tuple, b: tuple) -> bool:
+        return a != b and all(x <= y for x, y in zip(a, b))
+
+    for i, p in enumerate(points):
+        if not any(dominates(points[f], p) for f in front):
+            front = [f for f in front if not dominates(p, points[f])]
+            front.append(i)
+        if i + 1 in wanted:
+            at[i + 1] = np.array(front)
+    mask = np.zeros(len(points), dtype=bool)
+    mask[front] = True
+    return mask, at
 
 
 def _layout(title: str, x: str, y: str, **extra: Any) -> dict[str, Any]:
@@ -64,10 +97,15 @@ def best_so_far(studies: Sequence[StudyData], axis: str = "trials") -> Figure | 
             continue
         best = (np.maximum.accumulate(values) if objective.sign > 0
                 else np.minimum.accumulate(values))  # fmt: skip
+        shown = thin(len(done))
         data.append({"type": "scatter", "mode": "markers", "name": f"{study.name} trials",
-                     "x": xs, "y": values.tolist(), "marker": {"size": 4, "opacity": 0.35, "color": colour},
-                     "text": [t.arch for t in done], "hoverinfo": "x+y+text",
-                     "legendgroup": study.name, "showlegend": len(studies) > 1})  # fmt: skip
+                     "x": [xs[i] for i in shown], "y": values[shown].tolist(),
+                     "marker": {"size": 4, "opacity": 0.35, "color": colour},
+                     "text": [done[i].arch for i in shown], "hoverinfo": "x+y+text",
+                     "legendgroup": study.name, "showlegend": len(studies) > 1})
+        steps = [0] + [i for i in range(1, len(best)) if best[i] != best[i - 1]] + [len(best) - 1]
+        steps = sorted(set(steps))  # a step line is exact from its change points alone
+        xs, best = [xs[i] for i in steps], best[steps]  # fmt: skip
         data.append({"type": "scatter", "mode": "lines", "name": f"{study.name} best",
                      "x": xs, "y": best.tolist(), "line": {"shape": "hv", "width": 2, "color": colour},
                      "legendgroup": study.name})  # fmt: skip
@@ -110,6 +148,8 @@ def timeline(study: StudyData, now: float | None = None) -> Figure | None:
     now = time.time() if now is None else now
     origin = t0(study)
     lane_of = lanes(timed, now)
+    total = len(timed)
+    timed = sorted(timed, key=lambda t: t.started)[-MAX_POINTS:]
     data = []
     for state, colour in STATE_COLOURS.items():
         rows = [t for t in timed if t.state.value == state]
@@ -122,7 +162,8 @@ def timeline(study: StudyData, now: float | None = None) -> Figure | None:
                      "text": [f"#{t.number} {t.arch}" for t in rows], "hoverinfo": "text+x",
                      "textposition": "none",
                      "marker": {"color": colour}})  # fmt: skip
-    layout = _layout("Trials per worker lane (inferred from start / finish times)",
+    shown = "" if total == len(timed) else f", last {len(timed)} of {total}"
+    layout = _layout(f"Trials per worker lane (inferred from start / finish times{shown})",
                      "seconds since the study started", "lane", barmode="overlay")
     layout["yaxis"]["categoryorder"] = "category descending"
     return {"data": data, "layout": layout}
@@ -136,14 +177,13 @@ def pareto(study: StudyData) -> Figure | None:
     matrix with the front highlighted."""
     if len(study.objectives) < 2:
         return None
-    from ..pareto import nondominated_mask
-
     done = complete(study)
     if not done:
         return None
     m = len(study.objectives)
     values = np.array([t.values[:m] for t in done], dtype=float)
-    mask = nondominated_mask(values, study.objectives)
+    mask, _ = fronts(values, study.objectives)
+    shown = np.union1d(thin(len(done)), np.flatnonzero(mask))  # every front point, others thinned
     names = [o.name for o in study.objectives]
     text = [f"#{t.number} {t.arch}" for t in done]
     if m == 2:
@@ -151,8 +191,8 @@ def pareto(study: StudyData) -> Figure | None:
         front = values[mask][order]
         front_text = [text[i] for i in np.flatnonzero(mask)[order]]
         data = [
-            {"type": "scatter", "mode": "markers", "name": "trials", "x": values[:, 0].tolist(),
-             "y": values[:, 1].tolist(), "text": text, "hoverinfo": "x+y+text",
+            {"type": "scatter", "mode": "markers", "name": "trials", "x": values[shown, 0].tolist(),
+             "y": values[shown, 1].tolist(), "text": [text[i] for i in shown], "hoverinfo": "x+y+text",
              "marker": {"size": 5, "color": "#8d99ae", "opacity": 0.5}},
             {"type": "scatter", "mode": "lines+markers", "name": "Pareto front",
              "x": front[:, 0].tolist(), "y": front[:, 1].tolist(), "text": front_text,
@@ -161,9 +201,9 @@ def pareto(study: StudyData) -> Figure | None:
         ]  # fmt: skip
         title = f"Pareto front ({int(mask.sum())} of {len(done)} complete trials)"
         return {"data": data, "layout": _layout(title, str(study.objectives[0]), str(study.objectives[1]))}
-    dims = [{"label": n, "values": values[:, j].tolist()} for j, n in enumerate(names)]
-    colours = ["#e63946" if keep else "#8d99ae" for keep in mask]
-    data = [{"type": "splom", "dimensions": dims, "text": text, "name": "trials",
+    dims = [{"label": n, "values": values[shown, j].tolist()} for j, n in enumerate(names)]
+    colours = ["#e63946" if mask[i] else "#8d99ae" for i in shown]
+    data = [{"type": "splom", "dimensions": dims, "text": [text[i] for i in shown], "name": "trials",
              "marker": {"size": 4, "color": colours}, "diagonal": {"visible": False}}]  # fmt: skip
     layout = {"title": {"text": f"Objectives scatter matrix (red: Pareto front, {int(mask.sum())} "
                                 f"of {len(done)})"}, "hovermode": "closest", "height": 600}  # fmt: skip
@@ -179,8 +219,6 @@ def hypervolume_curve(study: StudyData, points: int = 40) -> Figure | None:
         from ..pareto import bounds_array, hypervolume
     except ImportError:  # pragma: no cover - pymoo is part of the 'mo' extra
         return None
-    from ..pareto import nondominated_mask
-
     done = sorted(complete(study), key=lambda t: (t.finished or 0.0, t.number))
     if len(done) < 2:
         return None
@@ -188,11 +226,8 @@ def hypervolume_curve(study: StudyData, points: int = 40) -> Figure | None:
     values = np.array([t.values[:m] for t in done], dtype=float)
     box = bounds_array(study.objectives, None, values)
     ks = sorted({int(k) for k in np.linspace(1, len(done), min(points, len(done)))})
-    hv = []
-    for k in ks:
-        head = values[:k]
-        front = head[nondominated_mask(head, study.objectives)]
-        hv.append(hypervolume(front, study.objectives, box))
+    _, at = fronts(values, study.objectives, ks)
+    hv = [hypervolume(values[at[k]], study.objectives, box) for k in ks]
     data = [{"type": "scatter", "mode": "lines+markers", "name": "hypervolume", "x": ks, "y": hv}]
     return {"data": data, "layout": _layout("Hypervolume over the study (normalised, ref 1.1)",
                                             "finished trials", "hypervolume")}  # fmt: skip
