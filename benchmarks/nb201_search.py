@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nasforge.bench import (  # noqa: E402,F401  (re-exported for benchmarks/bo_nb201.py)
-    DEFAULT_METHODS, DEFAULT_OPTIONS, PROTOCOL, REFERENCE_150, Trajectory, compare_with_reference,
-    method_runner, run_optuna, run_protocol, run_strategy,
+    DEFAULT_METHODS, DEFAULT_OPTIONS, PROTOCOL, compare_with_reference, method_runner, run_protocol,
+    run_strategy,
 )
 from nasforge.evaluators.tabular import ACCURACY_FILE  # noqa: E402
 from nasforge.paths import data_file  # noqa: E402

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from typing import Any
 
 import typer
 
 from ..errors import ConfigError
-from ..trial import Trial, TrialState
 
 
 def fail(message: str) -> None:

@@ -3,9 +3,10 @@ that the page polls, so a trial finished by the running study appears without a 
 
 Read-only on the store: the file is opened with ``mode=ro`` (WAL readers never block the study's
 writer). Each poll first asks SQLite for a cheap fingerprint of the study (trial count, last
-finish, running count); only when it changed are the figures rebuilt, and the random-forest
-importance at most every ``heavy_every`` seconds, which keeps the dashboard's CPU use on a
-running study small.
+finish, running count); only when it changed are the figures rebuilt, at most once every
+``rebuild_every`` seconds however many pages poll, and the random-forest importance at most every
+``heavy_every`` seconds in a background thread, which keeps the dashboard's CPU use on a running
+study small.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ RECENT = 25  # rows in the table of last finished trials
 class StudyCache:
     """Per-study views, rebuilt only when the store's fingerprint of the study changes."""
 
-    def __init__(self, path: str | Path, heavy_every: float = 30.0) -> None:
+    def __init__(self, path: str | Path, heavy_every: float = 30.0, rebuild_every: float = 3.0) -> None:
         self.store = data.open_read_only(path)
         self.heavy_every = heavy_every
+        self.rebuild_every = rebuild_every  # at most one rebuild per study this often
+        self._built: dict[str, float] = {}
         self.lock = threading.Lock()
         self._views: dict[str, tuple[tuple, dict[str, Any]]] = {}
         self._heavy: dict[str, tuple[float, int, Any]] = {}
@@ -63,7 +66,8 @@ class StudyCache:
             heavy = self._heavy.get(name)
             key = self.fingerprint(name) + (0.0 if heavy is None else round(heavy[0], 3),)
             cached = self._views.get(name)
-            if cached is not None and cached[0] == key:
+            if cached is not None and (cached[0] == key or time.monotonic() - self._built[name]
+                                       < self.rebuild_every):  # fmt: skip
                 return cached[1]
             study = data.load(self.store, name)
             if name not in self._spaces:
@@ -82,6 +86,7 @@ class StudyCache:
                             "values": t.values, "seconds": t.duration} for t in finished],
             }  # fmt: skip
             self._views[name] = (key, payload)
+            self._built[name] = time.monotonic()
             return payload
 
     def _importance(self, name: str, study: data.StudyData, space: Any) -> list[dict[str, Any]]:
