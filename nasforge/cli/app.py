@@ -6,21 +6,47 @@ import sys
 
 import typer
 
+from .. import __version__
 from ..errors import NasforgeError
+from .ablate import ablate
+from .components import WithComponents
+from .export import export
 from .report import delete, list_studies, report
 from .search import resume, search
+from .trials import trials
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nasforge {__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
+    rich_markup_mode=None,  # help text is printed as written (the component list keeps its lines)
     help="Neural architecture search on your data or on tabular NAS benchmarks.",
 )
-app.command()(search)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """Neural architecture search on your data or on tabular NAS benchmarks."""
+
+
+# every command is imported above: a command module that fails to import is a bug to see, not hide
+app.command(cls=WithComponents)(search)
 app.command()(resume)
 app.command()(report)
 app.command("list")(list_studies)
 app.command()(delete)
+<<<<<<< HEAD
 
 
 def _register_optional() -> None:
@@ -41,6 +67,11 @@ def _register_optional() -> None:
 
 
 _register_optional()
+=======
+app.command()(trials)
+app.command()(export)
+app.command()(ablate)
+>>>>>>> main
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import StorageError
+from ..errors import ConfigError, StorageError
 from .artifacts import ArtifactStore
 from ..trial import Trial, TrialState
 
@@ -89,8 +89,20 @@ class SQLiteStore:
             parent = Path(self.path).expanduser().resolve().parent
             if not parent.is_dir():
                 raise StorageError(f"storage folder {str(parent)!r} does not exist")
+            if not os.access(parent, os.W_OK):
+                raise StorageError(
+                    f"storage folder {str(parent)!r} is not writable; choose a --storage path in a "
+                    "folder you can write to"
+                )
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "studies" not in tables:
+                self._db.close()
+                raise StorageError(
+                    f"{self.path!r} is an SQLite file of another program (tables: "
+                    f"{', '.join(sorted(tables)[:5])}); nasforge will not add its tables to it"
+                )
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable against process crashes (kill -9); only power loss can lose the tail.
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -107,6 +119,7 @@ class SQLiteStore:
     # --- studies ---------------------------------------------------------------------------------
 
     def create_study(self, name: str, config: dict[str, Any]) -> StudyRecord:
+        check_study_name(name)
         try:
             with self._tx():
                 self._db.execute(
@@ -340,6 +353,20 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+MAX_NAME_LENGTH = 100
+
+
+def check_study_name(name: object) -> None:
+    """Names are shown in lists and used as folder names: printable text of bounded length."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"study name must be non-empty text, got {name!r}")
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable() or name != name.strip():
+        raise ConfigError(
+            f"study name {name[:120]!r} is not allowed: use up to {MAX_NAME_LENGTH} printable "
+            "characters without leading or trailing spaces"
+        )
 
 
 def _holder_alive(host: str, pid: int, heartbeat: float, stale_after: float, now: float) -> bool:

@@ -76,6 +76,13 @@ class Study:
     def trials(self) -> list[Trial]:
         return self.store.trials(self.record.study_id)
 
+    def trials_dataframe(self) -> Any:
+        """Every trial with state, timing, objective values, metrics and genes: a pandas DataFrame
+        (extra ``nasforge[pandas]``), or a list of dicts without pandas."""
+        from .table import to_dataframe, trial_rows
+
+        return to_dataframe(trial_rows(self.trials, self.objectives, self.space))
+
     def check_free(self) -> None:
         """Fail now (one line naming the holder) if another live process runs this study."""
         self.store.check_lease(self.record.study_id, self.name, Lease.stale_after_s)
@@ -135,7 +142,13 @@ class Study:
                         self._submit(trial, arch, inflight, archs)
                 if not inflight:
                     break
-                for outcome in self.executor.wait(timeout=None):
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                outcomes = self.executor.wait(timeout=left)
+                if not outcomes and deadline is not None and time.monotonic() >= deadline:
+                    # the study's time is up: stop what still runs and record why
+                    reason = f"stopped: the study's timeout of {timeout:g} s was reached"
+                    outcomes = self.executor.cancel(sorted(inflight), reason)
+                for outcome in outcomes:
                     if self._runs_on(outcome, inflight, archs):
                         continue
                     trial = self._finish(outcome, inflight.pop(outcome.number), archs.pop(outcome.number))
