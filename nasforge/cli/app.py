@@ -9,7 +9,9 @@ import typer
 from .. import __version__
 from ..errors import NasforgeError
 from .ablate import ablate
+from .bench import bench
 from .components import WithComponents
+from .dashboard import dashboard
 from .export import export
 from .report import delete, list_studies, report
 from .search import resume, search
@@ -46,32 +48,11 @@ app.command()(resume)
 app.command()(report)
 app.command("list")(list_studies)
 app.command()(delete)
-<<<<<<< HEAD
-
-
-def _register_optional() -> None:
-    """Commands whose modules pull in heavier code register themselves lazily here."""
-    import importlib
-
-    for module, attr, command in (
-        ("nasforge.cli.export", "export", "export"),
-        ("nasforge.cli.ablate", "ablate", "ablate"),
-        ("nasforge.cli.dashboard", "dashboard", "dashboard"),
-        ("nasforge.cli.bench", "bench", "bench"),
-    ):
-        try:
-            fn = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            continue
-        app.command(command)(fn)
-
-
-_register_optional()
-=======
 app.command()(trials)
 app.command()(export)
 app.command()(ablate)
->>>>>>> main
+app.command()(dashboard)
+app.command()(bench)
 
 
 def main(argv: list[str] | None = None) -> int:

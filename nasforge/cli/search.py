@@ -56,12 +56,8 @@ def search(
         "constraints": _split(constraints),
         "executor": executor, "workers": workers, "scheduler": scheduler,
     }  # fmt: skip
-<<<<<<< HEAD
-    data_.update({k: v for k, v in flags.items() if v is not None})
     loggers = list(data_.pop("loggers", None) or []) + list(log_to or [])  # config key or flag
-=======
     data_ = apply_overrides(data_, flags)
->>>>>>> main
     for key, value in parse_assignments(option).items():
         if key.endswith("_options"):
             data_.setdefault(key, {}).update(value)
@@ -71,12 +67,8 @@ def search(
     study = create_study_from_config(cfg)
     typer.echo(f"study {study.name!r} in {cfg.storage}: {cfg.space} / {cfg.strategy} / "
                f"{cfg.evaluator_name}" + (f" / {cfg.dataset}" if cfg.dataset else ""), err=True)
-<<<<<<< HEAD
     _run(study, cfg.trials, cfg.timeout, cfg.storage, as_json, loggers)
-=======
-    _run(study, cfg.trials, cfg.timeout, cfg.storage, as_json)
     _next_steps(study, cfg.storage)
->>>>>>> main
 
 
 def resume(
@@ -110,10 +102,7 @@ def resume(
         )
     typer.echo(f"resuming {name!r}: {counts['COMPLETE']} complete, {counts['RUNNING']} to re-run",
                err=True)  # fmt: skip
-<<<<<<< HEAD
     _run(study, total, timeout, storage, as_json, log_to)
-=======
-    _run(study, total, timeout, storage, as_json)
     _next_steps(study, storage)
 
 
@@ -126,7 +115,6 @@ def _next_steps(study: Any, storage: str) -> None:
     if callable(getattr(study.evaluator, "train", None)):  # a training evaluator: weights to export
         lines.append(f"export:  nasforge export {where} --output {shlex.quote(study.name + '-model')}")
     typer.echo("\n".join(lines), err=True)
->>>>>>> main
 
 
 def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_json: bool,
