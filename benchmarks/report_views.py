@@ -88,7 +88,7 @@ def replay_random(db: Path, evaluator: NB201Tabular, n: int) -> None:
 
     store = SQLiteStore(db)
     record = store.create_study("random-10000", {"space": "nb201", "strategy": "random", "trials": n,
-                                                 "objectives": ["valid_accuracy:max", "params:min"]})
+                                                 "objectives": ["valid_accuracy:max", "params_m:min"]})
     rng = np.random.default_rng(0)
     space = evaluator.space
     clock = [time.time() - 3600.0] * 2
@@ -101,7 +101,7 @@ def replay_random(db: Path, evaluator: NB201Tabular, n: int) -> None:
         store.start_trials(record.study_id, [trial], {})
         clock[lane] += float(metrics.get("train_time", 1.0)) / 1000.0
         trial.finished, trial.state, trial.metrics = clock[lane], TrialState.COMPLETE, metrics
-        trial.values = [metrics["valid_accuracy"], metrics["params"]]
+        trial.values = [metrics["valid_accuracy"], metrics["params_m"]]
         store.finish_trial(record.study_id, trial, None, reports=[
             (12, {"valid_accuracy": early["valid_accuracy"]}),
             (200, {"valid_accuracy": metrics["valid_accuracy"]})])  # fmt: skip

@@ -55,7 +55,7 @@ def study_file(tmp_path_factory, data_dir):
     assert main(["search", "--strategy", "evolution", "--trials", "80", "--name", "evolution-asha",
                  "--scheduler", "asha", *common]) == 0  # fmt: skip
     assert main(["search", "--strategy", "nsga2", "--trials", "60", "--name", "nsga2-params",
-                 "--objective", "valid_accuracy:max", "--objective", "params:min", *common]) == 0
+                 "--objective", "valid_accuracy:max", "--objective", "params_m:min", *common]) == 0
     assert main(["search", "--strategy", "random", "--trials", "20", "--seed", "3", "--name", "live",
                  *common]) == 0  # fmt: skip
     return db

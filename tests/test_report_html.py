@@ -25,7 +25,7 @@ def study_file(tmp_path_factory, data_dir):
     assert main(["search", "--strategy", "evolution", "--trials", "60", "--name", "evo",
                  "--scheduler", "asha", *common]) == 0  # fmt: skip
     assert main(["search", "--strategy", "nsga2", "--trials", "40", "--name", "mo",
-                 "--objective", "valid_accuracy:max", "--objective", "params:min", *common]) == 0
+                 "--objective", "valid_accuracy:max", "--objective", "params_m:min", *common]) == 0
     return db
 
 
