@@ -63,3 +63,13 @@ def test_mlflow_logs_one_run_per_trial(tmp_path, data_dir):
 def test_unknown_logger_exits_2(tmp_path, data_dir, capsys):
     assert _search(tmp_path, data_dir, "wandb") == 2
     assert "logger 'wandb' unknown" in capsys.readouterr().err
+
+
+def test_example_config_loggers_key(tmp_path, data_dir, monkeypatch):
+    pytest.importorskip("tensorboard")
+    pytest.importorskip("torch")
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(tmp_path)  # the example logs to runs/tensorboard, relative to the cwd
+    assert main(["search", "-c", str(root / "examples" / "nb201_watch.yaml"), "--trials", "6",
+                 "--storage", str(tmp_path / "w.db"), "--data", str(data_dir)]) == 0
+    assert list((tmp_path / "runs" / "tensorboard").glob("events.out.tfevents.*"))
