@@ -126,8 +126,10 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
     counts = study.counts()
     already = sum(n for s, n in counts.items() if s != "RUNNING")
     objective = study.objectives[0]
+    earlier = study.best_trial  # one notion of best, earlier trials included
+    best = earlier.values[0] if earlier is not None else None
     try:
-        with Progress(total, already, objective.name, objective.sign) as progress:
+        with Progress(total, already, objective.name, objective.sign, best) as progress:
             study.optimize(n_trials=total, timeout=timeout, callbacks=[progress, *trackers])
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted; continue with: nasforge resume {study.name} --storage {storage}",
