@@ -9,7 +9,9 @@ import typer
 from .. import __version__
 from ..errors import NasforgeError
 from .ablate import ablate
+from .bench import bench
 from .components import WithComponents
+from .dashboard import dashboard
 from .export import export
 from .report import delete, list_studies, report
 from .search import resume, search
@@ -49,6 +51,8 @@ app.command()(delete)
 app.command()(trials)
 app.command()(export)
 app.command()(ablate)
+app.command()(dashboard)
+app.command()(bench)
 
 
 def main(argv: list[str] | None = None) -> int:
