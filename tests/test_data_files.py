@@ -29,7 +29,6 @@ def image_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def wine_csv(tmp_path_factory):
-    import pandas
     from sklearn.datasets import load_wine
 
     wine = load_wine(as_frame=True)
