@@ -188,7 +188,7 @@ def _stats(runs: np.ndarray, budgets: list[int], n_seeds: int) -> dict[str, dict
 def to_markdown(report: dict) -> str:
     """The comparison table: mean ± std per budget, the reference at 150 queries beside ours."""
     budgets = report["budgets"]
-    lines = [f"# NAS-Bench-201 search: test accuracy (%) of the best-by-validation architecture",
+    lines = ["# NAS-Bench-201 search: test accuracy (%) of the best-by-validation architecture",
              "", f"Protocol: {report['protocol']}.", f"Seeds: {len(report['seeds'])} "
              f"({report['seeds'][0]}..{report['seeds'][-1]}); budgets: {', '.join(map(str, budgets))} "
              f"queries; wall clock {report.get('wall_seconds', 0):.1f} s with {report.get('workers', 1)} "

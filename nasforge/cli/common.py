@@ -40,8 +40,10 @@ def parse_assignments(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def Progress(total: int | None, already: int, first_objective: str, sign: float) -> Any:
+def Progress(
+    total: int | None, already: int, first_objective: str, sign: float, best: float | None = None
+) -> Any:
     """The study progress callback (nasforge/study/progress.py) the CLI attaches to a run."""
     from ..study.progress import ProgressBar
 
-    return ProgressBar(total, already, first_objective, sign)
+    return ProgressBar(total, already, first_objective, sign, best=best)

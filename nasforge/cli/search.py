@@ -126,8 +126,10 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
     counts = study.counts()
     already = sum(n for s, n in counts.items() if s != "RUNNING")
     objective = study.objectives[0]
+    earlier = study.best_trial  # one notion of best, earlier trials included
+    best = earlier.values[0] if earlier is not None else None
     try:
-        with Progress(total, already, objective.name, objective.sign) as progress:
+        with Progress(total, already, objective.name, objective.sign, best) as progress:
             study.optimize(n_trials=total, timeout=timeout, callbacks=[progress, *trackers])
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted; continue with: nasforge resume {study.name} --storage {storage}",
@@ -136,8 +138,12 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
     finally:
         for tracker in trackers:
             tracker.close()
+    from ..ablation.report import show_stored
+
     summary = study_summary(study.record, study.trials)
-    if as_json:
+    if show_stored(study.store, study.name, as_json):  # an ablation study shows its table instead
+        pass
+    elif as_json:
         typer.echo(json.dumps(summary, allow_nan=False))
     else:
         print_result(summary)

@@ -20,7 +20,7 @@ class ProgressBar:
 
     def __init__(self, total: int | None, already: int, metric: str, sign: float,
                  stream: IO[str] | None = None, interactive: bool | None = None,
-                 every_seconds: float = 30.0) -> None:  # fmt: skip
+                 every_seconds: float = 30.0, best: float | None = None) -> None:  # fmt: skip
         self.total = total
         self.already = already
         self.count = already
@@ -28,7 +28,7 @@ class ProgressBar:
         self.running = 0
         self.metric = metric
         self.sign = sign
-        self.best: float | None = None
+        self.best = best  # a resumed study starts from the best of its earlier trials
         self.stream = stream or sys.stderr
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self.every_seconds = every_seconds
