@@ -25,6 +25,7 @@ STRATEGIES = {
     "nsga2": "nasforge.strategies.nsga2:NSGA2",
     "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
+    "bananas": "nasforge.strategies.predictor_guided:PredictorGuided",
 }
 
 EVALUATORS = {
