@@ -33,6 +33,8 @@ EVALUATORS = {
     "nb101": "nasforge.evaluators.nb101_tabular:NB101Tabular",
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
+    "zero_cost": "nasforge.evaluators.zero_cost:ZeroCostEvaluator",
+    "surrogate": "nasforge.evaluators.surrogate:SurrogateEvaluator",
 }
 
 EXECUTORS = {

@@ -18,8 +18,11 @@ weights of ``Conv1d/Conv2d/Linear`` layers only (biases excluded), summed to one
   score = ln|det K|.
 
 ``params_m`` counts every parameter (millions); ``flops_m`` counts multiply-adds per example
-(millions) with NAS-Bench-201's rules (convs and linears incl. bias, pools kernel^2 per output,
-BatchNorm 2 per element when affine, ReLU 1 per element), so both equal the NB201 table columns.
+(millions): convs and linears (incl. bias), pools kernel^2 per output, BatchNorm 2 per element
+when affine, ReLU 1 per element. On NB201 cells ``params_m`` equals the table's ``params`` and
+``flops_m`` its ``flops`` up to a constant of the fixed head (0.005 MFLOPs on CIFAR-10, 0.0015 on
+ImageNet16-120: the counter behind the table treats global pooling / the classifier differently),
+so rankings are identical.
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def synflow(net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn
     net.zero_grad()
     ones = torch.ones((1,) + tuple(inputs.shape[1:]), dtype=torch.float64)
     torch.sum(net(ones)).backward()
-    return float(sum((m.weight * m.weight.grad).abs().sum() for m in _weights(net) if m.weight.grad is not None))
+    return float(sum(float((m.weight.detach() * m.weight.grad).abs().sum()) for m in _weights(net) if m.weight.grad is not None))
 
 
 def _loss_backward(net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn) -> None:
@@ -101,12 +104,12 @@ def _loss_backward(net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, 
 
 def snip(net, inputs, targets, loss_fn) -> float:
     _loss_backward(net, inputs, targets, loss_fn)
-    return float(sum((m.weight * m.weight.grad).abs().sum() for m in _weights(net) if m.weight.grad is not None))
+    return float(sum(float((m.weight.detach() * m.weight.grad).abs().sum()) for m in _weights(net) if m.weight.grad is not None))
 
 
 def grad_norm(net, inputs, targets, loss_fn) -> float:
     _loss_backward(net, inputs, targets, loss_fn)
-    return float(sum(m.weight.grad.norm() for m in _weights(net) if m.weight.grad is not None))
+    return float(sum(float(m.weight.grad.norm()) for m in _weights(net) if m.weight.grad is not None))
 
 
 def fisher(net, inputs, targets, loss_fn) -> float:
