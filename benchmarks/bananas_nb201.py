@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--datasets", default="cifar10,cifar100,ImageNet16-120")
     parser.add_argument("--bananas-options", default="{}")
     parser.add_argument("--data", default=None)
-    parser.add_argument("--ask-observations", type=int, default=300)
+    parser.add_argument("--ask-observations", type=int, default=300, help="0 skips the ask-cost measurement")
+    parser.add_argument("--name", default="bananas_nb201", help="results file name (benchmarks/results/NAME.json)")
     args = parser.parse_args(argv)
     budgets = sorted(int(b) for b in args.budgets.split(","))
     datasets = [d for d in args.datasets.split(",") if d]
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> dict:
     found = {d: {m: {str(b): float(np.mean([h[b - 1] for h in hits[d][m]])) for b in budgets} for m in methods} for d in datasets}
     space = NB201Space()
     valid = NB201Tabular(space, "cifar10", data_dir=args.data, hardware=False).column("valid_accuracy", 200)
-    cost = {m: ask_cost(name, options, space, valid, args.ask_observations) for m, (name, options) in methods.items()}
+    cost = {m: ask_cost(name, options, space, valid, args.ask_observations) for m, (name, options) in methods.items()} \
+        if args.ask_observations else {}  # fmt: skip
 
     print(f"\nNAS-Bench-201: test accuracy (%) of the best-by-validation cell, mean ± std over {len(seeds)} seeds "
           f"(0..{seeds[-1]}); 'found' = share of runs holding the table's best-by-validation cell")
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
     print_table(["dataset", "method"] + [f"{b} queries" for b in budgets] + ["found@" + "/".join(map(str, budgets))], rows)
     print(f"\nms per ask with {args.ask_observations} observations (median, 3 seeds x 5 asks, CIFAR-10): "
           + ", ".join(f"{m} {v:.0f}" for m, v in cost.items()))
-    return write_json("bananas_nb201", {
+    return write_json(args.name, {
         "protocol": PROTOCOL, "data_file": str(data_file(ACCURACY_FILE, args.data)), "seeds": seeds,
         "budgets": budgets, "options": {m: o for m, (_, o) in methods.items()}, "results": results,
         "found_best_valid": found, "ms_per_ask_at_300": cost, "seconds": seconds, "uptime": uptime(),
