@@ -23,7 +23,8 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from ..validation import check_int
+from ..options import Choice, Int, Str, validated
+from ..predictors.features import ZERO_COST_PROXIES
 from .bo.strategy import GraphBO
 
 
@@ -35,7 +36,14 @@ class PredictorGuided(GraphBO):
     """BANANAS-style search; every GraphBO option applies (``predictor``, ``acquisition``, pools)."""
 
     name = "bananas"
+    options = {
+        "warm_start": Choice(*ZERO_COST_PROXIES, none=True),
+        "warm_pool": Int(low=1),
+        "zero_cost_dataset": Choice("cifar10", "cifar10-valid", "cifar100", "ImageNet16-120"),
+        "data": Str(none=True),
+    }
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -52,14 +60,11 @@ class PredictorGuided(GraphBO):
         if predictor == "mlp_ensemble":  # refitted at every ask: small nets, few steps (see module doc)
             options["predictor_options"] = {**FAST_MLP, **(options.get("predictor_options") or {})}
         super().__init__(space, seed, objectives, predictor=predictor, acquisition=acquisition, **options)
-        check_int(self.name, "warm_pool", warm_pool, 1)
         self.warm_start = warm_start
         self._warm: list[Architecture] = []
         if warm_start is not None:
-            from ..predictors.features import ZERO_COST_PROXIES, zero_cost_table
+            from ..predictors.features import zero_cost_table
 
-            if warm_start not in ZERO_COST_PROXIES:
-                raise ConfigError(f"parameter warm_start of {self.name} must be a zero-cost proxy ({', '.join(ZERO_COST_PROXIES)}) or null, got {warm_start!r}")
             if space.name != "nb201" or not hasattr(space, "index"):
                 raise ConfigError(f"parameter warm_start of {self.name} needs the nb201 space (zero-cost table), got {space.name!r}")
             table = zero_cost_table({"cifar100": "cifar10", "cifar10-valid": "cifar10"}.get(zero_cost_dataset, zero_cost_dataset), data)
