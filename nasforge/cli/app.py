@@ -10,6 +10,7 @@ from .. import __version__
 from ..errors import NasforgeError
 from .ablate import ablate
 from .components import WithComponents
+from .embed import embed
 from .export import export
 from .fit_predictor import fit_predictor
 from .report import delete, list_studies, report
@@ -51,6 +52,7 @@ app.command()(trials)
 app.command()(export)
 app.command()(ablate)
 app.command("fit-predictor")(fit_predictor)
+app.command()(embed)
 
 
 def main(argv: list[str] | None = None) -> int:
