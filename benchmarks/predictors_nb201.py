@@ -7,7 +7,7 @@ accuracy after 200 epochs (``cifar10-valid/200/valid``); score = Kendall tau bet
 true accuracy on the 1,000 held-out cells. Anchor: XGBoost on zero-cost features, tau 0.794 at 400.
 
 Usage: python benchmarks/predictors_nb201.py [--seeds 5] [--train 100,400,1000]
-       [--predictors name[:json-options],...] [--data DIR]
+       [--predictors label,...] [--data DIR] [--embeddings nb201.emb.npz --name predictors_arch2vec]
 """
 
 from __future__ import annotations
@@ -58,7 +58,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--train", default="100,400,1000")
     parser.add_argument("--predictors", default=",".join(PREDICTORS))
     parser.add_argument("--data", default=None)
+    parser.add_argument("--embeddings", default=None, help="a `nasforge embed` file: adds arch2vec predictors")
+    parser.add_argument("--name", default="predictors_nb201", help="results file name")
     args = parser.parse_args(argv)
+    if args.embeddings:
+        PREDICTORS["xgboost(arch2vec)"] = ("xgboost", {"encoding": "none", "embeddings": args.embeddings})
+        PREDICTORS["xgboost(onehot+arch2vec+zc)"] = ("xgboost", {"encoding": "onehot", "zero_cost": True, "embeddings": args.embeddings})
+        PREDICTORS["mlp_ensemble(arch2vec)"] = ("mlp_ensemble", {"encoding": "none", "embeddings": args.embeddings})
     sizes = [int(s) for s in args.train.split(",")]
     labels = [p for p in args.predictors.split(",") if p]
 
@@ -95,12 +101,12 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"\nKendall tau on 1,000 held-out NB201 cells (CIFAR-10 valid, 200 epochs), mean ± std over "
           f"{args.seeds} seeds (0..{args.seeds - 1}); anchor {ANCHOR}")
     print_table(["predictor"] + [f"{n} train" for n in sizes] + ["s/fit+predict"], rows)
-    return write_json("predictors_nb201", {
+    return write_json(args.name, {
         "protocol": "cells with a CIFAR-10 zero-cost row (9,445); per seed 1,000 held out, training cells from the rest; "
                     "target cifar10-valid/200/valid; Kendall tau of predicted vs true on the held-out cells",
         "data_files": [str(data_file(ACCURACY_FILE, args.data)), str(data_file(ZERO_COST_FILE, args.data))],
         "seeds": list(range(args.seeds)), "train_sizes": sizes, "anchor": ANCHOR,
-        "predictors": {label: PREDICTORS[label] for label in labels}, "kendall_tau": summary,
+        "predictors": {label: PREDICTORS[label] for label in labels}, "embeddings": args.embeddings, "kendall_tau": summary,
         "per_seed": {label: {str(n): taus[label][n] for n in sizes} for label in labels},
         "seconds_per_fit": {label: seconds[label] / (args.seeds * len(sizes)) for label in labels}, "uptime": uptime(),
     })  # fmt: skip

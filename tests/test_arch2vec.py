@@ -40,3 +40,17 @@ def test_cli_writes_one_embedding_per_cell(tmp_path):
     assert data["embeddings"].shape == (300, 16) and len(data["strings"]) == 300
     assert 0 <= float(data["reconstruction_ops"]) <= 1
     assert main(["embed", "--space", "nb101", "--out", str(out)]) == 2
+
+
+def test_embeddings_feed_a_predictor_and_a_missing_cell_is_one_line(tmp_path):
+    from nasforge.errors import DataError
+    from nasforge.predictors.base import make_predictor
+
+    out = tmp_path / "e.npz"
+    assert main(["embed", "--space", "nb201", "--cells", "100", "--epochs", "1", "--out", str(out)]) == 0
+    archs = [SPACE.from_index(i) for i in range(100)]
+    predictor = make_predictor("mlp_ensemble", SPACE, encoding="none", embeddings=str(out), steps=20)
+    mean, _ = predictor.fit(archs, np.arange(100.0)).predict(archs[:5])
+    assert mean.shape == (5,) and np.isfinite(mean).all()
+    with pytest.raises(DataError, match="has no cell"):
+        predictor.predict([SPACE.from_index(5000)])

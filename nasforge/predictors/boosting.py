@@ -31,6 +31,7 @@ class _Boosting(Predictor):
         zero_cost: bool | list[str] = False,
         dataset: str = "cifar10",
         data: str | None = None,
+        embeddings: str | None = None,
         members: int = 1,
         n_estimators: int = 500,
         learning_rate: float = 0.03,
@@ -44,8 +45,8 @@ class _Boosting(Predictor):
         for label, value in (("learning_rate", learning_rate), ("subsample", subsample), ("colsample", colsample)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
                 raise ConfigError(f"parameter {label} of {self.name} must be a number in (0, 1], got {value!r}")
-        self.features = Featurizer(space, encoding, zero_cost, dataset, data)
-        self.options = {"encoding": encoding, "zero_cost": zero_cost, "dataset": dataset, "data": data,
+        self.features = Featurizer(space, encoding, zero_cost, dataset, data, embeddings)
+        self.options = {"encoding": encoding, "zero_cost": zero_cost, "dataset": dataset, "data": data, "embeddings": embeddings,
                         "members": members, "n_estimators": n_estimators, "learning_rate": learning_rate,
                         "max_depth": max_depth, "subsample": subsample, "colsample": colsample}  # fmt: skip
         self._models: list[Any] = []

@@ -9,6 +9,8 @@ Encodings:
   path never seen in training has no weight in any model, so dropping it at predict time is exact.
 - ``onehot+path``: both, concatenated; ``none``: no encoding (zero-cost features alone).
 
+``embeddings`` appends the vectors of an embedding file written by ``nasforge embed`` (arch2vec).
+
 Zero-cost features come from the NAS-Bench-201 zero-cost table (``nb201_zero_cost.csv.gz``; 9,445
 cells with CIFAR-10 and ImageNet16-120 rows). Cells the table lacks get NaN, which the boosting
 predictors handle natively; CIFAR-100 uses the CIFAR-10 rows (same network but for the classifier;
@@ -47,6 +49,7 @@ class Featurizer:
         zero_cost: bool | Sequence[str] = False,
         dataset: str = "cifar10",
         data: str | None = None,
+        embeddings: str | None = None,
     ) -> None:
         if encoding not in ENCODINGS:
             raise ConfigError(f"parameter encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
@@ -69,6 +72,10 @@ class Featurizer:
         self.dataset = dataset
         self.data = data
         self.vocabulary: dict[tuple[str, ...], int] = {}
+        self.embeddings = embeddings
+        self._embedding: dict[str, np.ndarray] | None = None
+        if embeddings is not None:
+            self._load_embeddings()
         self._paths: dict[str, dict[tuple[str, ...], int]] = {}
         if "path" in encoding:
             try:
@@ -107,7 +114,23 @@ class Featurizer:
             parts.append(counts)
         if self.proxies:
             parts.append(self.zero_cost(archs))
+        if self.embeddings is not None:
+            table = self._load_embeddings()
+            try:
+                parts.append(np.stack([table[a.string] for a in archs]))
+            except KeyError as exc:
+                raise DataError(f"embedding file {self.embeddings!r} has no cell {exc.args[0]!r}") from None
         return np.concatenate(parts, axis=1) if parts else np.zeros((len(archs), 0))
+
+    def _load_embeddings(self) -> dict[str, np.ndarray]:
+        """Embeddings written by `nasforge embed` (arch2vec), by architecture string."""
+        if self._embedding is None:
+            try:
+                with np.load(self.embeddings) as data:
+                    self._embedding = dict(zip(data["strings"].tolist(), data["embeddings"]))
+            except (OSError, KeyError, ValueError) as exc:
+                raise DataError(f"cannot read embedding file {self.embeddings!r} (from `nasforge embed`): {exc}") from None
+        return self._embedding
 
     def zero_cost(self, archs: Sequence[Architecture]) -> np.ndarray:
         table = zero_cost_table(_ZC_DATASET[self.dataset], self.data)

@@ -41,6 +41,7 @@ class MLPEnsemble(Predictor):
         zero_cost: bool | list[str] = False,
         dataset: str = "cifar10",
         data: str | None = None,
+        embeddings: str | None = None,
     ) -> None:
         super().__init__(space, seed)
         for label, value, low in (("members", members, 1), ("layers", layers, 1), ("width", width, 1), ("steps", steps, 1)):
@@ -50,12 +51,12 @@ class MLPEnsemble(Predictor):
                 raise ConfigError(f"parameter {label} of mlp_ensemble must be a {'positive' if label == 'lr' else 'non-negative'} number, got {value!r}")
         if encoding is None:
             encoding = "path" if _has_graph(space) else "onehot"
-        self.features = Featurizer(space, encoding, zero_cost, dataset, data)
+        self.features = Featurizer(space, encoding, zero_cost, dataset, data, embeddings)
         self.members, self.layers, self.width, self.steps = int(members), int(layers), int(width), int(steps)
         self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.options = {"members": members, "layers": layers, "width": width, "steps": steps, "lr": lr,
                         "weight_decay": weight_decay, "encoding": encoding, "zero_cost": zero_cost,
-                        "dataset": dataset, "data": data}  # fmt: skip
+                        "dataset": dataset, "data": data, "embeddings": embeddings}  # fmt: skip
         self._params: list[np.ndarray] = []
 
     def _fit(self, archs: list[Architecture], y: np.ndarray) -> None:
