@@ -33,6 +33,7 @@ SPACES = {
     "nb101": "nasforge.spaces.nb101:NB101Space",
     "nb101-pool": "nasforge.spaces.pool:nb101_pool",
     "chain": "nasforge.spaces.chain:ChainSpace",
+    "ablation": "nasforge.ablation.space:AblationSpace",
 }
 
 STRATEGIES = {
@@ -43,6 +44,7 @@ STRATEGIES = {
     "nsga2": "nasforge.strategies.nsga2:NSGA2",
     "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
+    "loco": "nasforge.strategies.loco:LOCO",
     "bananas": "nasforge.strategies.predictor_guided:PredictorGuided",
 }
 
@@ -51,6 +53,8 @@ EVALUATORS = {
     "nb101": "nasforge.evaluators.nb101_tabular:NB101Tabular",
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
+    "ablation_model": "nasforge.ablation.evaluators:ModelAblationEvaluator",
+    "ablation_features": "nasforge.ablation.evaluators:FeatureAblationEvaluator",
     "zero_cost": "nasforge.evaluators.zero_cost:ZeroCostEvaluator",
     "surrogate": "nasforge.evaluators.surrogate:SurrogateEvaluator",
 }
@@ -70,6 +74,9 @@ SCHEDULERS = {
 DATASETS = {
     "digits": "nasforge.data.digits:load_digits_raw",
     "mnist1d": "nasforge.data.mnist1d:load_mnist1d_raw",
+    "wine": "nasforge.data.tables:load_wine_raw",
+    "breast_cancer": "nasforge.data.tables:load_breast_cancer_raw",
+    "iris": "nasforge.data.tables:load_iris_raw",
 }
 
 #: space name -> ``f(arch, input_shape, num_classes, **options) -> nn.Module``
