@@ -74,6 +74,7 @@ def ask_cost(name: str, options: dict, space, valid, n_obs: int = 300, seeds=(0,
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--budgets", default="50,100,150")
     parser.add_argument("--datasets", default="cifar10,cifar100,ImageNet16-120")
     parser.add_argument("--bananas-options", default="{}")
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     budgets = sorted(int(b) for b in args.budgets.split(","))
     datasets = [d for d in args.datasets.split(",") if d]
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     methods = {"bananas": ("bananas", json.loads(args.bananas_options)), "bo_gcn": ("bo", BO_GCN)}
     hits: dict[str, dict[str, list]] = {d: {m: [] for m in methods} for d in datasets}
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
         if args.ask_observations else {}  # fmt: skip
 
     print(f"\nNAS-Bench-201: test accuracy (%) of the best-by-validation cell, mean ± std over {len(seeds)} seeds "
-          f"(0..{seeds[-1]}); 'found' = share of runs holding the table's best-by-validation cell")
+          f"({seeds[0]}..{seeds[-1]}); 'found' = share of runs holding the table's best-by-validation cell")
     rows = []
     for d in datasets:
         for m in methods:
