@@ -8,8 +8,9 @@ samples), and queries the candidate that wins an independent Thompson sample. Th
 resumable state are shared -- plus an optional **zero-cost warm start**: the first ``n_init``
 queries are the best of ``warm_pool`` random cells ranked by a zero-cost proxy from the
 NAS-Bench-201 zero-cost table (NB201 only; costs no training). The ensemble is refitted at every
-ask, so it is kept small (:data:`FAST_MLP`: 2 x 20 units, 150 Adam steps; about 4x cheaper than
-3 x 32 / 400 steps at the same predictor quality). The warm pool is drawn from its own
+ask, so it is kept small (:data:`FAST_MLP`: 2 x 20 units, 150 Adam steps): 5x cheaper than the
+predictor's 3 x 32 / 400-step default, for a lower Kendall tau on held-out NB201 cells (0.59-0.64
+vs 0.65-0.67 with 400 training cells) -- the search only needs the top of the ranking. The warm pool is drawn from its own
 generator seeded by the strategy seed, so it is identical after a resume and needs no state.
 """
 
