@@ -9,7 +9,9 @@ import typer
 from .. import __version__
 from ..errors import NasforgeError
 from .ablate import ablate
+from .bench import bench
 from .components import WithComponents
+from .dashboard import dashboard
 from .embed import embed
 from .export import export
 from .fit_predictor import fit_predictor
@@ -51,6 +53,8 @@ app.command()(delete)
 app.command()(trials)
 app.command()(export)
 app.command()(ablate)
+app.command()(dashboard)
+app.command()(bench)
 app.command("fit-predictor")(fit_predictor)
 app.command()(embed)
 
