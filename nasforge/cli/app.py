@@ -12,7 +12,9 @@ from .ablate import ablate
 from .bench import bench
 from .components import WithComponents
 from .dashboard import dashboard
+from .embed import embed
 from .export import export
+from .fit_predictor import fit_predictor
 from .report import delete, list_studies, report
 from .search import resume, search
 from .trials import trials
@@ -53,6 +55,8 @@ app.command()(export)
 app.command()(ablate)
 app.command()(dashboard)
 app.command()(bench)
+app.command("fit-predictor")(fit_predictor)
+app.command()(embed)
 
 
 def main(argv: list[str] | None = None) -> int:
