@@ -32,6 +32,7 @@ EVALUATORS = {
     "nb101": "nasforge.evaluators.nb101_tabular:NB101Tabular",
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
+    "continual": "nasforge.evaluators.continual:ContinualEvaluator",
 }
 
 EXECUTORS = {
