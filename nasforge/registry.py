@@ -25,6 +25,8 @@ STRATEGIES = {
     "nsga2": "nasforge.strategies.nsga2:NSGA2",
     "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
+    "fixed": "nasforge.strategies.fixed:FixedList",
+    "enas_s": "nasforge.strategies.enas_s:ENASS",
 }
 
 EVALUATORS = {
