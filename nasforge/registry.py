@@ -36,6 +36,7 @@ EVALUATORS = {
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
     "continual": "nasforge.evaluators.continual:ContinualEvaluator",
+    "cgap": "nasforge.evaluators.cgap:CGaPEvaluator",
 }
 
 EXECUTORS = {
