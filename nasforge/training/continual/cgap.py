@@ -81,6 +81,7 @@ def remap_channels(model: nn.Module, layer: int, index: torch.Tensor, noise: flo
         for name in ("weight", "bias", "running_mean", "running_var"):
             getattr(new_bn, name).copy_(getattr(bn, name)[index])
         new_bn.num_batches_tracked.copy_(bn.num_batches_tracked)
+    new_bn.train(bn.training)
     blocks[layer][0], blocks[layer][1] = new_conv, new_bn
     scale = 1.0 / counts[index]
     if layer + 1 < len(blocks):
