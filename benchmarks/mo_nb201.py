@@ -89,7 +89,7 @@ class Problem:
 
 
 def _front_size(points: np.ndarray) -> int:
-    from nasforge.strategies.ranking import nondominated_mask
+    from nasforge.pareto import nondominated_mask
 
     return int(nondominated_mask(points, ["min", "min"]).sum())
 

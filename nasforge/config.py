@@ -151,6 +151,13 @@ def build_components(config: StudyConfig) -> dict[str, Any]:
     }
 
 
+def build_space(stored: dict[str, Any]) -> Any:
+    """The search space of a stored study config, alone (reports and export need no evaluator)."""
+    if "space" not in stored:
+        raise ConfigError("the study config names no space")
+    return _construct("space", stored["space"], (), dict(stored.get("space_options") or {}))
+
+
 def _construct(kind: str, name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
     cls = resolve(kind, name)
     params = inspect.signature(cls).parameters
@@ -176,7 +183,7 @@ def _check_against_evaluator(config: StudyConfig, evaluator: Any, objectives: li
             f"fidelity {config.fidelity} is not available for evaluator {config.evaluator_name!r}; "
             f"choose one of: {', '.join(map(str, fidelities))}"
         )
-    from .report.pareto import Constraint
+    from .pareto import Constraint
 
     constraints = [Constraint.parse(text) for text in config.constraints]
     known = list(evaluator.metrics())

@@ -94,7 +94,11 @@ def values_of(metrics: Mapping[str, float], objectives: Sequence[Objective]) -> 
             raise KeyError(
                 f"evaluator returned no metric {objective.name!r}; it returned {sorted(metrics)}"
             )
-        value = float(metrics[objective.name])
+        raw = metrics[objective.name]
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"metric {objective.name!r} is {raw!r}, not a number") from None
         if not math.isfinite(value):
             raise ValueError(f"metric {objective.name!r} is {value}")
         values.append(value)

@@ -15,7 +15,7 @@ from nasforge.registry import STRATEGIES
 from nasforge.spaces.nb201 import NB201Space
 from nasforge.strategies.pareto_local import ParetoLocalSearch
 from nasforge.strategies.random import RandomSearch
-from nasforge.strategies.ranking import nondominated_mask
+from nasforge.pareto import nondominated_mask
 from nasforge.testing import check_strategy
 from tests.helpers.spaces import BoundedSumSpace
 

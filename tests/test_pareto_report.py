@@ -10,13 +10,8 @@ import pytest
 
 from nasforge.errors import ConfigError
 from nasforge.objectives import Objective
-from nasforge.report.pareto import (
-    Constraint,
-    format_pareto,
-    hypervolume,
-    pareto_front,
-    pareto_summary,
-)
+from nasforge.pareto import Constraint, hypervolume, pareto_front
+from nasforge.report.pareto import format_pareto, pareto_summary
 from nasforge.trial import Trial, TrialState
 
 OBJ = [Objective("valid_accuracy", "max"), Objective("latency", "min")]

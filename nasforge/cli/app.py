@@ -7,7 +7,7 @@ import sys
 import typer
 
 from ..errors import NasforgeError
-from .report import list_studies, report
+from .report import delete, list_studies, report
 from .search import resume, search
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.command()(search)
 app.command()(resume)
 app.command()(report)
 app.command("list")(list_studies)
+app.command()(delete)
 
 
 def _register_optional() -> None:

@@ -75,6 +75,7 @@ def resume(
     overrides = {"trials": trials, "timeout": timeout, "data": data, "executor": executor,
                  "workers": workers}  # fmt: skip
     study = load_study(name, storage, overrides)
+    study.check_free()
     cfg = stored_config(study)
     total = trials if trials is not None else (cfg.trials if cfg else None)
     counts = study.counts()
@@ -96,9 +97,9 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
         typer.echo(f"\ninterrupted; continue with: nasforge resume {study.name} --storage {storage}",
                    err=True)  # fmt: skip
         raise typer.Exit(130)
-    summary = study_summary(study)
+    summary = study_summary(study.record, study.trials)
     if as_json:
-        typer.echo(json.dumps(summary))
+        typer.echo(json.dumps(summary, allow_nan=False))
         return
     print_result(summary)
 

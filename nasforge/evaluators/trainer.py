@@ -15,12 +15,18 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
-from ..errors import ArchitectureError, ConfigError, DataError, NasforgeError, TrialFailed, TrialPruned
+from ..errors import (
+    ArchitectureError,
+    ConfigError,
+    DataError,
+    NasforgeError,
+    TrialFailed,
+    TrialPruned,
+)
 from ..registry import load_object
+from ..training.choices import OPTIMIZERS, SCHEDULES
 from .base import Evaluator
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
-SCHEDULES = ("cosine", "constant")
 DEVICES = ("cpu", "cuda")
 HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
 CHECKPOINT = "checkpoint.pt"  # in the trial's checkpoint_dir: last state + kept weights
@@ -280,7 +286,13 @@ class TrainerEvaluator(Evaluator):
             eval_batch_size=self.eval_batch_size, context=context, resume=resume,
         )
         if path is not None:
-            save_checkpoint(path, key, model, optimizer, schedule, data_order, result)
+            meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
+                    "mean": list(dataset.mean), "std": list(dataset.std), "hparams": hparams,
+                    "batch_size": self.batch_size, "schedule": self.schedule,
+                    "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
+                    "model_options": self.model_options, "model_factory": self.config()["model_factory"],
+                    "output": "logits"}
+            save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once
         metrics: dict[str, Any] = {key: result.best[key] for key in (

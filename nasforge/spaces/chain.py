@@ -39,12 +39,12 @@ from typing import Any, Mapping, Optional, Sequence
 
 from ..architecture import Architecture, Categorical, Float, Gene, GeneValue, LabelledDAG
 from ..errors import ArchitectureError, ConfigError
+from ..training.choices import OPTIMIZERS
 from ..validation import check_int
 from .base import SearchSpace
 
 NO_OP = "no_op"
 POOLS = ("max_pool", "avg_pool")
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SIGNIFICANT_DIGITS = 4
 #: gene names of the numeric genes, in gene order, with their short keys in the string
 NUMERIC_KEYS: tuple[tuple[str, str], ...] = (

@@ -36,7 +36,7 @@ from ..objectives import Objective
 from ..spaces.base import SearchSpace
 from .base import Strategy, check_int
 from .random import sample_unseen
-from .ranking import CROWDING, rank_and_crowding, selection_order
+from ..pareto import CROWDING, rank_and_crowding, selection_order
 
 _ROUNDING_MARGIN = 0.5 - 1e-9
 #: what counts as "already asked": the exact architecture, or its function (space.identity)

@@ -39,7 +39,7 @@ from ..objectives import Objective
 from ..spaces.base import SearchSpace
 from .base import Strategy, check_int
 from .random import sample_unseen
-from .ranking import CROWDING, rank_and_crowding, to_minimisation
+from ..pareto import CROWDING, rank_and_crowding, to_minimisation
 
 #: how the front member to expand is chosen
 SELECT = ("crowding", "hv", "random")

@@ -39,7 +39,7 @@ from ..objectives import Objective
 from ..spaces.base import SearchSpace
 from .base import Strategy, is_integer
 from .qnas_quantum import QuantumPopulation
-from .ranking import rank_and_crowding, selection_order
+from ..pareto import rank_and_crowding, selection_order
 
 #: Published Q-NAS settings (Szwarcman et al.; the original implementation's defaults).
 PAPER: dict[str, Any] = {

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..evaluators.base import Evaluator
 from ..objectives import Objective, parse_objectives
 from ..spaces.base import SearchSpace
-from ..store.sqlite import SQLiteStore
+from ..store.sqlite import SQLiteStore, check_study_name
 from ..strategies.base import Strategy
 from .executors import Executor
 from .study import Study
@@ -62,6 +62,8 @@ def create_study(
 def create_study_from_config(config: StudyConfig | dict[str, Any]) -> Study:
     """Validate, build every component, and only then create the study in the store."""
     cfg = config if isinstance(config, StudyConfig) else parse_config(config)
+    if cfg.name is not None:
+        check_study_name(cfg.name)  # an empty name is refused, not silently replaced
     parts = build_components(cfg)
     parts["evaluator"].prepare()
     if cfg.name is None:  # name the dataset the evaluator actually uses, not 'default'
@@ -123,6 +125,18 @@ def load_study(
         parts["executor"],
         parts["scheduler"],
     )
+
+
+def delete_study(name: str, storage: str | Path | SQLiteStore) -> None:
+    """Remove a study's rows and its artifact folder (checkpoints, weights)."""
+    if not isinstance(storage, SQLiteStore) and not Path(storage).is_file():
+        raise ConfigError(f"storage file {str(storage)!r} not found")
+    store = _store(storage)
+    from .study import Lease
+
+    store.check_lease(store.get_study(name).study_id, name, Lease.stale_after_s)
+    store.delete_study(name)
+    store.artifacts.remove_study(name)
 
 
 def _fidelity(cfg: StudyConfig, evaluator: Evaluator) -> int | None:

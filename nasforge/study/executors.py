@@ -82,6 +82,11 @@ class Executor(ABC):
     def capacity(self) -> int:
         """Maximum number of tasks in flight."""
 
+    @property
+    def synchronous(self) -> bool:
+        """True when results come back in whole batches (the study then asks only between them)."""
+        return False
+
     @abstractmethod
     def start(self, evaluator: Evaluator) -> None:
         """Prepare workers for ``evaluator`` (called once before the first submit); the
@@ -95,6 +100,14 @@ class Executor(ABC):
     def wait(self, timeout: float | None = None) -> list[Outcome]:
         """Block until at least one outcome is ready (or timeout) and return all ready ones."""
 
+    def cancel(self, numbers: list[int], reason: str) -> list[Outcome]:
+        """Stop the running trials ``numbers`` and return them as FAILED outcomes with ``reason``.
+
+        Executors that cannot interrupt a trial (the serial one runs it in the study's own thread)
+        return nothing, and the study waits for those trials to end.
+        """
+        return []
+
     def shutdown(self) -> None:
         """Release workers; safe to call twice."""
 
@@ -107,6 +120,9 @@ class Executor(ABC):
 
 class SerialExecutor(Executor):
     """Runs tasks in the calling process when the study waits for them (deterministic order).
+
+    It cannot interrupt a trial: a study timeout takes effect when the running trial ends (use
+    the trainer's ``time_limit``, or the local pool's ``trial_timeout``, to bound one trial).
 
     ``batch`` > 1 lets the study keep that many trials asked before any is told, then runs and
     returns them together: the exact counterpart of a batch-synchronous pool or Ray executor with
@@ -129,6 +145,10 @@ class SerialExecutor(Executor):
     @property
     def capacity(self) -> int:
         return self.batch
+
+    @property
+    def synchronous(self) -> bool:
+        return self.batch > 1
 
     def start(self, evaluator: Evaluator) -> None:
         evaluator.prepare()

@@ -36,6 +36,8 @@ class RayExecutor(Executor):
     ``sync=True`` waits for every trial in flight before returning (batch-synchronous, results
     sorted by trial number), which reproduces the serial executor's results for strategies whose
     proposals do not depend on pending results (e.g. random search).
+    ``trial_timeout`` cancels (force-kills) a trial's task once it has run that long; the trial
+    fails with that reason.
     """
 
     name = "ray"
@@ -50,8 +52,12 @@ class RayExecutor(Executor):
         sync: bool = False,
         num_cpus: int | None = None,
         runtime_env: dict[str, Any] | None = None,
+        trial_timeout: float | None = None,
     ) -> None:
         owner = type(self).__name__
+        if trial_timeout is not None:
+            check_number(owner, "trial_timeout", trial_timeout, positive=True)
+        self.trial_timeout = None if trial_timeout is None else float(trial_timeout)
         check_int(owner, "workers", workers, 1)
         if address is not None and (not isinstance(address, str) or not address.strip()):
             raise ConfigError(
@@ -86,6 +92,10 @@ class RayExecutor(Executor):
     @property
     def capacity(self) -> int:
         return self.workers
+
+    @property
+    def synchronous(self) -> bool:
+        return self.sync
 
     def start(self, evaluator: Evaluator) -> None:
         ray = require("ray", "ray")
@@ -145,13 +155,45 @@ class RayExecutor(Executor):
             return []
         refs = list(self._pending)
         needed = len(refs) if self.sync else 1
-        ready, _ = self._ray.wait(refs, num_returns=needed, timeout=timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            step = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if self.trial_timeout is not None:
+                first = min(submitted for _, submitted in self._pending.values())
+                overdue = max(0.0, first + self.trial_timeout - time.time())
+                step = overdue if step is None else min(step, overdue)
+            ready, _ = self._ray.wait(refs, num_returns=needed, timeout=step)
+            late = self._cancel_overdue()
+            if late or len(ready) >= needed or (deadline is not None and time.monotonic() >= deadline):
+                break
+        if late:
+            return late + [self._outcome(ref) for ref in ready if ref in self._pending]
         if self.sync and len(ready) < len(refs):
             return []  # timed out: a batch is returned whole or not at all
         if not self.sync and ready:
             ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=0)
         outcomes = [self._outcome(ref) for ref in ready]
         return sorted(outcomes, key=lambda o: o.number) if self.sync else outcomes
+
+    def _cancel_overdue(self) -> list[Outcome]:
+        if self.trial_timeout is None:
+            return []
+        now = time.time()
+        late = [r for r, (_, submitted) in self._pending.items() if now - submitted > self.trial_timeout]
+        reason = f"trial exceeded trial_timeout={self.trial_timeout:g} s; Ray task cancelled"
+        return self._cancel_refs(late, reason)
+
+    def cancel(self, numbers: list[int], reason: str) -> list[Outcome]:
+        wanted = set(numbers)
+        return self._cancel_refs([r for r, (t, _) in self._pending.items() if t.number in wanted], reason)
+
+    def _cancel_refs(self, refs: list[Any], reason: str) -> list[Outcome]:
+        outcomes = []
+        for ref in refs:
+            task, submitted = self._pending.pop(ref)
+            self._ray.cancel(ref, force=True)
+            outcomes.append(Outcome(task.number, None, reason, submitted, time.time()))
+        return outcomes
 
     def _outcome(self, ref: Any) -> Outcome:
         task, submitted = self._pending.pop(ref)
