@@ -76,3 +76,12 @@ def test_evaluator_cgap_is_smaller_than_full_width(data):
     assert min(grown["valid_accuracy"], l1["valid_accuracy"]) > 40 and full["valid_accuracy"] > 80
     with pytest.raises(ConfigError, match="method of CGaPEvaluator"):
         CGaPEvaluator(space, method="slim")
+
+
+def test_example_config_runs_from_the_cli(tmp_path, capsys):
+    from nasforge.cli.app import main
+
+    db = tmp_path / "cgap.db"
+    assert main(["search", "--config", "examples/cgap_digits.yaml", "--storage", str(db), "-o", "evaluator.epochs=2",
+                 "-o", "evaluator.ft_epochs=1", "-o", "evaluator.max_train=300"]) == 0
+    assert "params=" in capsys.readouterr().out
