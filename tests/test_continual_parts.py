@@ -13,7 +13,7 @@ from nasforge.metrics.robustness import noisy_accuracy, roughness, stability_fit
 from nasforge.models import build_model
 from nasforge.spaces.chain import ChainSpace
 from nasforge.training.continual.pst import FrozenUnits, accumulate_gradients, unit_layers
-from nasforge.training.continual.stream import SeenClasses, StreamLearner, StreamSettings, _split
+from nasforge.training.continual.stream import SeenClasses, StreamLearner, StreamSettings, to_split
 from nasforge.training.loop import score
 from nasforge.training.seeding import seeded_torch, torch_threads
 
@@ -78,7 +78,7 @@ def test_memory_is_a_fixed_number_per_old_class(stream):
 def test_noisy_accuracy_restores_weights_and_degrades_with_alpha(trained, stream):
     model = trained.model
     head = SeenClasses(5)
-    valid = _split(stream.tasks[0].x["valid"], stream.tasks[0].y["valid"], "cpu")
+    valid = to_split(stream.tasks[0].x["valid"], stream.tasks[0].y["valid"], "cpu")
     before = {k: v.clone() for k, v in model.state_dict().items()}
     clean = score(model, valid)[1]
     tiny = noisy_accuracy(model, valid, alpha=1e-4, draws=2, seed=0)
@@ -94,7 +94,7 @@ def test_noisy_accuracy_restores_weights_and_degrades_with_alpha(trained, stream
 
 def test_roughness_is_a_seeded_quadratic_fit_residual(trained, stream):
     model = trained.model
-    valid = _split(stream.tasks[0].x["valid"], stream.tasks[0].y["valid"], "cpu")
+    valid = to_split(stream.tasks[0].x["valid"], stream.tasks[0].y["valid"], "cpu")
     before = [p.detach().clone() for p in model.parameters()]
     r = roughness(model, valid, points=5, span=1.0, seed=0)
     assert np.isfinite(r) and r >= 0
@@ -142,7 +142,7 @@ def test_gradient_scores_need_a_fresh_backward(trained, stream):
     model.zero_grad(set_to_none=True)
     with pytest.raises(ValueError, match="needs gradients"):
         units.freeze_top(0.3, "grad_w")
-    train = _split(stream.tasks[0].x["train"], stream.tasks[0].y["train"], "cpu")
+    train = to_split(stream.tasks[0].x["train"], stream.tasks[0].y["train"], "cpu")
     accumulate_gradients(model, train, SeenClasses(5))
     assert units.freeze_top(0.3, "abs_grad") > 0
     model.zero_grad(set_to_none=True)

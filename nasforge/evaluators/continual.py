@@ -188,7 +188,7 @@ class ContinualEvaluator(Evaluator):
 
         from ..models import build_model
         from ..training.continual.al import robustness, select
-        from ..training.continual.stream import SeenClasses, StreamLearner, _split
+        from ..training.continual.stream import SeenClasses, StreamLearner, to_split
         from ..training.measure import count_flops, count_params
 
         started = time.perf_counter()
@@ -196,7 +196,7 @@ class ContinualEvaluator(Evaluator):
         shape, n_classes = stream.dataset.input_shape, stream.num_classes
         method = "pst" if self.method == "al" else self.method
         head0 = SeenClasses(stream.seen_classes(0))
-        valid0 = _split(stream.tasks[0].x["valid"], stream.tasks[0].y["valid"], "cpu")
+        valid0 = to_split(stream.tasks[0].x["valid"], stream.tasks[0].y["valid"], "cpu")
         count = self.candidates if self.method == "al" else 1
         learners, scores = [], []
         for k in range(count):

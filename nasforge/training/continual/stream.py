@@ -115,7 +115,8 @@ class _Offset:
         return self.context.should_prune()
 
 
-def _split(x: np.ndarray, y: np.ndarray, device: str) -> Split:
+def to_split(x: np.ndarray, y: np.ndarray, device: str = "cpu") -> Split:
+    """Arrays as a training-loop Split on ``device``."""
     return Split(torch.from_numpy(np.ascontiguousarray(x)).to(device),
                  torch.from_numpy(np.ascontiguousarray(y)).to(device))
 
@@ -156,8 +157,8 @@ class StreamLearner:
         cfg, s = self.settings, self.stream
         head = SeenClasses(s.seen_classes(t))
         x, y = self.training_set(t)
-        train = _split(x, y, self.device)
-        valid = _split(*s.seen(t, "valid"), self.device)
+        train = to_split(x, y, self.device)
+        valid = to_split(*s.seen(t, "valid"), self.device)
         epochs = cfg.epochs if t == 0 else cfg.edge_epochs
         lr = cfg.lr if t == 0 else cfg.edge_lr
         optimizer = make_optimizer(self.model.parameters(), cfg.optimizer, lr, cfg.momentum, cfg.weight_decay)
@@ -184,8 +185,8 @@ class StreamLearner:
     def _score(self, t: int) -> None:
         s, head = self.stream, SeenClasses(self.stream.seen_classes(t))
         for split in ("valid", "test"):
-            seen = score(self.model, _split(*s.seen(t, split), self.device), self.settings.eval_batch_size, head)[1]
-            per_task = [score(self.model, _split(task.x[split], task.y[split], self.device),
+            seen = score(self.model, to_split(*s.seen(t, split), self.device), self.settings.eval_batch_size, head)[1]
+            per_task = [score(self.model, to_split(task.x[split], task.y[split], self.device),
                               self.settings.eval_batch_size, head)[1] for task in s.tasks[: t + 1]]
             self.result.seen[split].append(seen)
             self.result.tasks[split].append(per_task)
