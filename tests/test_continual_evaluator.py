@@ -49,7 +49,7 @@ def test_task0_mode_al_and_penalties(space):
         (search["task0_accuracy"] / 100) ** 2 / abs(search["noise_drop"] / 100 + 1e-5))
     tiny_budget = ContinualEvaluator(space, tasks=1, epochs=3, max_params_m=1e-4).evaluate(arch, None, 1)
     assert tiny_budget["stability_fitness"] == 1e-4  # over the parameter budget
-    al = ContinualEvaluator(space, method="al", candidates=2, tasks=2, epochs=3, edge_epochs=2,
+    al = ContinualEvaluator(space, method="al", candidates=2, tasks=2, epochs=3, edge_epochs=2, al_criterion="roughness",
                             noise_draws=2, roughness_points=3).evaluate(arch, None, 1)
     assert al["al_candidate"] in (0, 1) and al["roughness"] >= 0
     assert al["train_flops_m"] > al["edge_train_flops_m"] * 2  # two candidates learnt task 0

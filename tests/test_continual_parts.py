@@ -146,3 +146,15 @@ def test_gradient_scores_need_a_fresh_backward(trained, stream):
     accumulate_gradients(model, train, SeenClasses(5))
     assert units.freeze_top(0.3, "abs_grad") > 0
     model.zero_grad(set_to_none=True)
+
+
+def test_al_selects_the_most_or_least_robust_candidate():
+    from nasforge.training.continual.al import select
+
+    scores = [{"noise_drop": 5.0, "roughness": 0.1}, {"noise_drop": 1.0, "roughness": 0.3},
+              {"noise_drop": 1.0, "roughness": 0.2}]
+    assert select(scores) == 1  # smallest drop, ties to the earlier candidate
+    assert select(scores, most_robust=False) == 0
+    assert select(scores, "roughness") == 0
+    with pytest.raises(ValueError, match="criterion"):
+        select(scores, "sharpness")

@@ -5,7 +5,8 @@ Any space with a model builder works (``chain``, ``enas_s``). Task 0 is learnt f
 ``method``: ``finetune``, ``replay``, ``pst``, ``joint`` (see
 :mod:`nasforge.training.continual.stream`) or ``al`` (acquisitive learning: ``candidates`` models
 of the architecture from different initialisations learn task 0, the one with the smallest
-weight-noise accuracy drop on task 0's validation split is inherited, then PST).
+weight-noise accuracy drop (or, with ``al_criterion: roughness``, the smoothest loss landscape)
+on task 0's validation split is inherited, then PST).
 
 Metrics (accuracies in %, single head over the classes seen so far):
 
@@ -67,6 +68,7 @@ class ContinualEvaluator(Evaluator):
         memory_per_class: int = 20,
         score: str = "abs_w",
         candidates: int = 3,
+        al_criterion: str = "noise_drop",
         noise_alpha: float = 0.5,
         noise_draws: int = 5,
         roughness_points: int = 0,
@@ -106,11 +108,15 @@ class ContinualEvaluator(Evaluator):
             raise ConfigError(f"parameter score of {owner} must be one of {', '.join(SCORES)}, got {score!r}")
         self.score = score
         self.candidates = check_int(owner, "candidates", candidates, 1)
+        if al_criterion not in ("noise_drop", "roughness"):
+            raise ConfigError(f"parameter al_criterion of {owner} must be noise_drop or roughness, got {al_criterion!r}")
+        self.al_criterion = al_criterion
         self.noise_alpha = _positive(owner, "noise_alpha", noise_alpha)
         self.noise_draws = check_int(owner, "noise_draws", noise_draws, 1)
         self.roughness_points = check_int(owner, "roughness_points", roughness_points, 0)
-        if self.roughness_points == 1:
-            raise ConfigError(f"parameter roughness_points of {owner} must be 0 (off) or >= 3, got 1")
+        if self.roughness_points in (1, 2) or (al_criterion == "roughness" and self.roughness_points == 0):
+            raise ConfigError(f"parameter roughness_points of {owner} must be >= 3 (0 = off, not allowed with "
+                              f"al_criterion roughness), got {roughness_points!r}")
         self.max_params_m = _positive(owner, "max_params_m", max_params_m)
         self.fitness_cap = None if fitness_cap is None else _positive(owner, "fitness_cap", fitness_cap)
         self.split_seed = check_int(owner, "split_seed", split_seed, 0)
@@ -209,7 +215,7 @@ class ContinualEvaluator(Evaluator):
             learners.append(learner)
             scores.append(robustness(model, valid0, head0, self.noise_alpha, self.noise_draws,
                                      seed, self.roughness_points))
-        chosen = select(scores) if count > 1 else 0
+        chosen = select(scores, self.al_criterion) if count > 1 else 0
         learner, stable = learners[chosen], scores[chosen]
         learner.context = context
         last = len(stream) if self.tasks is None else self.tasks
