@@ -121,3 +121,15 @@ def test_killed_enas_s_search_resumes_exactly(tmp_path):
     assert 0 < _completed(crashed) < 6, "the search always finished before the kill landed"
     assert main(["resume", "enas", "--storage", str(crashed)]) == 0
     assert trials(crashed) == trials(reference)
+
+
+def test_fixed_list_strategy_asks_each_architecture_once():
+    from nasforge.strategies.fixed import FixedList
+
+    space = ENASSSpace(blocks=1, widths=(8, 16))
+    archs = [space.sample(np.random.default_rng(i)).string for i in range(12)]
+    check_strategy(lambda seed: FixedList(space, seed=seed, archs=archs), space, lambda arch: [1.0])
+    strategy = FixedList(space, archs=archs[:2])
+    assert [a.string for a in strategy.ask(5)] == archs[:2] and strategy.finished
+    with pytest.raises(ConfigError, match="archs of FixedList"):
+        FixedList(space, archs=["mb_8>max"])
