@@ -73,7 +73,7 @@ def main() -> None:
             "pst_avg_incremental_minus_replay": pst["avg_incremental_accuracy"] - rp["avg_incremental_accuracy"],
         }
         print(dataset, {k: round(v, 2) for k, v in checks[dataset].items()})
-    write_json("continual_pst", {"seeds": args.seeds, "division": "5,1,1,1,1,1", "memory_per_class": 20,
+    write_json("continual_pst_" + args.datasets.replace(",", "_"), {"seeds": args.seeds, "division": "5,1,1,1,1,1", "memory_per_class": 20,
                                  "settings": SETTINGS, "archs": ARCHS, "runs": runs, "summary": summary,
                                  "checks": checks, "load": uptime()})
 
