@@ -135,7 +135,7 @@ class ContinualEvaluator(Evaluator):
     def metrics(self) -> Sequence[str]:
         n = len(self.division)
         names = ["task0_accuracy", "noisy_accuracy", "noise_drop", "stability_fitness", "roughness",
-                 "params", "flops", "train_flops_m", "edge_train_flops_m", "train_time"]
+                 "params", "flops", "train_flops_m", "edge_train_flops_m", "train_time", "al_candidate"]
         for tag in ("", "valid_"):
             names += [f"{tag}final_accuracy", f"{tag}avg_incremental_accuracy", f"{tag}forgetting"]
             names += [f"{tag}incremental_accuracy_{t}" for t in range(n)]
@@ -232,10 +232,10 @@ class ContinualEvaluator(Evaluator):
             metrics["roughness"] = stable["roughness"]
         metrics["params"] = count_params(learner.model)
         metrics["flops"] = count_flops(learner.model, shape)
-        first = learner.fits[0].history
-        train_acc = [row["train_accuracy"] / 100.0 for row in first]
-        chance = 1.0 / stream.division[0] + 0.01
-        collapsed = train_acc[-1] <= chance or train_acc[-1] <= 0.3
+        # ENAS-S penalties: task 0 trained to chance level or to <= 30 % (running train accuracy of
+        # its last epoch), or too many parameters
+        train_acc = learner.fits[0].history[-1]["train_accuracy"] / 100.0
+        collapsed = train_acc <= 1.0 / stream.division[0] + 0.01 or train_acc <= 0.3
         if collapsed or metrics["params"] > self.max_params_m:
             metrics["stability_fitness"] = PENALTY
         else:
