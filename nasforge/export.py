@@ -37,7 +37,7 @@ METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = "checkpoint.pt"
 LOAD_HINT = f"torch.export.unflatten(torch.export.load('{MODEL_FILE}'))"
 #: metrics that must agree between a stored trial and its retraining (timings never do)
-REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params", "flops", "epochs")
+REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params_m", "flops_m", "epochs")
 
 
 class Normalised(torch.nn.Module):
@@ -185,7 +185,7 @@ def _folder(out_dir: str | Path, force: bool = False) -> Path:
     if present and not force:
         raise ConfigError(
             f"export folder {str(out)!r} already holds {', '.join(present)}; pass --force to "
-            "overwrite them or choose another --out"
+            "overwrite them or choose another --output"
         )
     for name in present:
         (out / name).unlink()  # a symlink is removed, its target left alone

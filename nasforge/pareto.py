@@ -15,7 +15,7 @@ bounds (given, else taken from all complete trials) and turned into "smaller is 
 the convention of the NAS-Bench HW literature and of ``benchmarks/mo_nb201.py``. The volume itself
 is pymoo's exact HV indicator. Points outside the reference box contribute nothing.
 
-Constraints ("edgegpu_latency<=5", "params<1.5", "valid_accuracy>=90") filter the trials *before*
+Constraints ("edgegpu_latency<=5", "params_m<1.5", "valid_accuracy>=90") filter the trials *before*
 the front is taken, so the front shown is the best trade-off among feasible architectures rather
 than the unconstrained front with points cut away.
 """

@@ -161,7 +161,7 @@ class _Uniform:
     "options, match",
     [
         ({"population_size": 1}, "population_size of NSGA2 must be an integer >= 2"),
-        ({"crossover_prob": 1.5}, "crossover_prob of NSGA2 must be a probability"),
+        ({"crossover_prob": 1.5}, "crossover_prob of NSGA2 must be a number in \\[0, 1\\]"),
         ({"crossover_points": 6}, "crossover_points of NSGA2 must be at most 5"),
         ({"mutation_eta": 0}, "mutation_eta of NSGA2"),
         ({"dedupe": "graph"}, "dedupe of NSGA2 must be one of"),

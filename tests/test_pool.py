@@ -119,7 +119,7 @@ def test_an_evaluator_that_cannot_load_in_a_worker_fails_at_start_with_the_reaso
         ({"threads_per_worker": "2"}, "parameter threads_per_worker"),
         ({"start_method": "fork"}, "parameter start_method of LocalPoolExecutor must be one of"),
         ({"sync": "yes"}, "parameter sync"),
-        ({"trial_timeout": 0}, "parameter trial_timeout of LocalPoolExecutor must be a positive"),
+        ({"trial_timeout": 0}, "parameter trial_timeout of LocalPoolExecutor must be a number > 0"),
     ],
 )
 def test_bad_arguments_are_rejected_in_one_line(kwargs, message):

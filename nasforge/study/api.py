@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..config import StudyConfig, build_components, parse_config
+from ..config import StudyConfig, apply_overrides, build_components, config_from_objects, parse_config
 from ..errors import ConfigError
 from ..evaluators.base import Evaluator
 from ..objectives import Objective, parse_objectives
@@ -47,10 +47,16 @@ def create_study(
             f"strategy objectives {[str(o) for o in strategy.objectives]} differ from the study's "
             f"{[str(o) for o in parsed]}; pass objectives= to the strategy too"
         )
+    if executor is not None:
+        executor.check()  # e.g. an unreachable Ray cluster: fail before the study (or file) exists
     store = _store(storage)
     stored = dict(config or {})
-    stored.setdefault("space", space.name)
-    stored.setdefault("strategy", getattr(strategy, "name", type(strategy).__name__))
+    # names (or module:Class) and, when recorded, options: so the CLI can report and resume it
+    rebuild = config_from_objects(space, strategy, evaluator, executor, scheduler)
+    if config is None:
+        stored.update(rebuild)
+    stored.setdefault("space", rebuild["space"])
+    stored.setdefault("strategy", rebuild["strategy"])
     stored.setdefault("objectives", [str(o) for o in parsed])
     stored.setdefault("seed", seed)
     stored.setdefault("fidelity", fidelity)
@@ -68,7 +74,7 @@ def create_study_from_config(config: StudyConfig | dict[str, Any]) -> Study:
     parts["evaluator"].prepare()
     if cfg.name is None:  # name the dataset the evaluator actually uses, not 'default'
         dataset = cfg.dataset or parts["evaluator"].describe().get("dataset") or "default"
-        cfg = cfg.model_copy(update={"name": f"{cfg.space}-{cfg.strategy}-{dataset}-s{cfg.seed}"})
+        cfg = cfg.model_copy(update={"name": cfg.model_copy(update={"dataset": dataset}).study_name})
     stored = cfg.model_dump()
     stored["dataset"] = cfg.dataset or parts["evaluator"].describe().get("dataset")
     return create_study(
@@ -110,8 +116,7 @@ def load_study(
     if bad:
         raise ConfigError(f"cannot override {bad} on resume; allowed: {sorted(allowed)}")
     data = {k: v for k, v in record.config.items() if k in StudyConfig.model_fields}
-    data.update(overrides)
-    cfg = parse_config(data)
+    cfg = parse_config(apply_overrides(data, overrides))
     parts = build_components(cfg)
     return Study(
         record,

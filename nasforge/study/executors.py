@@ -15,6 +15,7 @@ from typing import Any
 from ..architecture import Architecture
 from ..errors import ConfigError, TrialPruned
 from ..evaluators.base import Evaluator
+from ..options import Component, Int, validated
 from .context import PruneRule, TrialContext
 
 
@@ -72,9 +73,10 @@ def run_task(evaluator: Evaluator, task: Task) -> Outcome:
     return Outcome(task.number, dict(metrics), None, started, time.time(), reports=context.reports)
 
 
-class Executor(ABC):
+class Executor(Component, ABC):
     """Runs tasks; ``capacity`` is how many may be in flight at once."""
 
+    kind = "executor"
     name: str = "executor"
 
     @property
@@ -86,6 +88,9 @@ class Executor(ABC):
     def synchronous(self) -> bool:
         """True when results come back in whole batches (the study then asks only between them)."""
         return False
+
+    def check(self) -> None:
+        """Fail fast (ConfigError) on settings that cannot work here, before a study is created."""
 
     @abstractmethod
     def start(self, evaluator: Evaluator) -> None:
@@ -131,13 +136,14 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
+    options = {"workers": Int(low=1), "batch": Int(low=1)}
+
+    @validated
     def __init__(self, workers: int = 1, batch: int = 1) -> None:
         if workers != 1:
             raise ConfigError(
                 f"the serial executor runs 1 worker, got workers={workers}; use executor 'local' or 'ray'"
             )
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ConfigError(f"parameter batch of SerialExecutor must be an integer >= 1, got {batch!r}")
         self.batch = batch
         self._evaluator: Evaluator | None = None
         self._queue: list[Task] = []

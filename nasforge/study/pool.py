@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import ConfigError, NasforgeError
 from ..evaluators.base import Evaluator
-from ..validation import check_int
+from ..options import Bool, Choice, Float, Int, validated
 from .executors import Executor, Outcome, Task, run_task
 
 START_METHODS = ("spawn", "forkserver")
@@ -114,6 +114,16 @@ class LocalPoolExecutor(Executor):
 
     name = "local"
 
+    options = {
+        "workers": Int(low=1),
+        "threads_per_worker": Int(low=1),
+        "start_method": Choice(*START_METHODS),
+        "sync": Bool(),
+        "startup_timeout": Float(low=0, low_open=True),
+        "trial_timeout": Float(low=0, low_open=True, none=True),
+    }
+
+    @validated
     def __init__(
         self,
         workers: int = 1,
@@ -123,18 +133,6 @@ class LocalPoolExecutor(Executor):
         startup_timeout: float = 300.0,
         trial_timeout: float | None = None,
     ) -> None:
-        owner = type(self).__name__
-        check_int(owner, "workers", workers, 1)
-        check_int(owner, "threads_per_worker", threads_per_worker, 1)
-        if start_method not in START_METHODS:
-            raise ConfigError(
-                f"parameter start_method of {owner} must be one of {START_METHODS}, "
-                f"got {start_method!r}"
-            )
-        check_bool(owner, "sync", sync)
-        check_number(owner, "startup_timeout", startup_timeout, positive=True)
-        if trial_timeout is not None:
-            check_number(owner, "trial_timeout", trial_timeout, positive=True)
         self.trial_timeout = None if trial_timeout is None else float(trial_timeout)
         self.workers = int(workers)
         self.threads_per_worker = int(threads_per_worker)
@@ -148,6 +146,7 @@ class LocalPoolExecutor(Executor):
         self._ready: list[Outcome] = []
         self._broken: str | None = None
         self.replaced = 0  # how many dead workers were replaced (for reports and tests)
+        self.gpu_of_worker: list[str | None] = []
 
     @property
     def capacity(self) -> int:
@@ -169,7 +168,10 @@ class LocalPoolExecutor(Executor):
                 f"the evaluator {type(evaluator).__name__} cannot be sent to worker processes "
                 f"(it does not pickle: {exc}); keep paths and settings in it, load data lazily"
             ) from None
-        self._pool = [self._spawn() for _ in range(self.workers)]
+        from ..training.devices import pinned_gpus, visible_gpus
+
+        self.gpu_of_worker = pinned_gpus(self.workers, visible_gpus())
+        self._pool = [self._spawn(i) for i in range(self.workers)]
         self._await_ready()
 
     def _await_ready(self) -> None:
@@ -254,7 +256,7 @@ class LocalPoolExecutor(Executor):
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, index: int) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=_worker_main,
@@ -262,7 +264,19 @@ class LocalPoolExecutor(Executor):
             daemon=True,
             name="nasforge-worker",
         )
-        process.start()
+        # with several GPUs visible, worker i sees only GPU i (mod count) as its cuda:0
+        gpu = self.gpu_of_worker[index] if index < len(self.gpu_of_worker) else None
+        saved = os.environ.get("CUDA_VISIBLE_DEVICES")
+        try:
+            if gpu is not None:
+                os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+            process.start()  # the child copies the environment now
+        finally:
+            if gpu is not None:
+                if saved is None:
+                    os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+                else:
+                    os.environ["CUDA_VISIBLE_DEVICES"] = saved
         child.close()
         return _Worker(process, parent)
 
@@ -277,7 +291,7 @@ class LocalPoolExecutor(Executor):
                     self._queue.appendleft(task)
                     worker.conn.close()
                     worker.process.join(1.0)
-                    self._pool[index] = self._spawn()
+                    self._pool[index] = self._spawn(index)
                     self.replaced += 1
                     continue
                 worker.task, worker.dispatched = task, time.time()
@@ -357,7 +371,7 @@ class LocalPoolExecutor(Executor):
         self._ready.append(Outcome(task.number, None, reason, worker.dispatched, time.time()))
         worker.conn.close()
         index = self._pool.index(worker)
-        self._pool[index] = self._spawn()
+        self._pool[index] = self._spawn(index)
         self.replaced += 1
 
     def _fail_everything(self, reason: str) -> None:
@@ -370,18 +384,3 @@ class LocalPoolExecutor(Executor):
                 self._ready.append(Outcome(task.number, None, reason, worker.dispatched, now))
         while self._queue:
             self._ready.append(Outcome(self._queue.popleft().number, None, reason, now, now))
-
-
-# --- argument checks shared by the executors (one-line ConfigErrors; check_int is the strategies')
-
-
-def check_number(owner: str, name: str, value: object, positive: bool = False) -> None:
-    bad = isinstance(value, bool) or not isinstance(value, (int, float))
-    if bad or value < 0 or (positive and value == 0):  # type: ignore[operator]
-        what = "a positive number" if positive else "a number >= 0"
-        raise ConfigError(f"parameter {name} of {owner} must be {what}, got {value!r}")
-
-
-def check_bool(owner: str, name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise ConfigError(f"parameter {name} of {owner} must be true or false, got {value!r}")

@@ -76,6 +76,13 @@ class Study:
     def trials(self) -> list[Trial]:
         return self.store.trials(self.record.study_id)
 
+    def trials_dataframe(self) -> Any:
+        """Every trial with state, timing, objective values, metrics and genes: a pandas DataFrame
+        (extra ``nasforge[pandas]``), or a list of dicts without pandas."""
+        from .table import to_dataframe, trial_rows
+
+        return to_dataframe(trial_rows(self.trials, self.objectives, self.space))
+
     def check_free(self) -> None:
         """Fail now (one line naming the holder) if another live process runs this study."""
         self.store.check_lease(self.record.study_id, self.name, Lease.stale_after_s)
