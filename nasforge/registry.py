@@ -34,6 +34,7 @@ SPACES = {
     "nb101-pool": "nasforge.spaces.pool:nb101_pool",
     "chain": "nasforge.spaces.chain:ChainSpace",
     "ablation": "nasforge.ablation.space:AblationSpace",
+    "enas_s": "nasforge.spaces.enas_s:ENASSSpace",
 }
 
 STRATEGIES = {
@@ -46,6 +47,8 @@ STRATEGIES = {
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
     "loco": "nasforge.strategies.loco:LOCO",
     "bananas": "nasforge.strategies.predictor_guided:PredictorGuided",
+    "fixed": "nasforge.strategies.fixed:FixedList",
+    "enas_s": "nasforge.strategies.enas_s:ENASS",
 }
 
 EVALUATORS = {
@@ -57,6 +60,8 @@ EVALUATORS = {
     "ablation_features": "nasforge.ablation.evaluators:FeatureAblationEvaluator",
     "zero_cost": "nasforge.evaluators.zero_cost:ZeroCostEvaluator",
     "surrogate": "nasforge.evaluators.surrogate:SurrogateEvaluator",
+    "continual": "nasforge.evaluators.continual:ContinualEvaluator",
+    "cgap": "nasforge.evaluators.cgap:CGaPEvaluator",
 }
 
 EXECUTORS = {
@@ -83,6 +88,7 @@ DATASETS = {
 MODELS = {
     "nb201": "nasforge.models.nb201:build_nb201",
     "chain": "nasforge.models.chain:build_chain",
+    "enas_s": "nasforge.models.enas_s:build_enas_s",
 }
 
 #: the evaluator a space uses when the config names none (a plugin space defaults to its own name)

@@ -112,6 +112,10 @@ def _print_text(trials: list, summary: dict[str, Any], top: int) -> None:
         table.add_row(str(t.number), t.arch, f"{t.values[0]:.4g}",
                       "-" if test is None else f"{test:.4g}", f"{t.duration or 0:.2f}")  # fmt: skip
     console.print(table)
+    if best:
+        from ..report.continual import print_task_table
+
+        print_task_table(console, best[0].metrics, f"trial {best[0].number}")
 
 
 def list_studies(
