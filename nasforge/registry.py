@@ -15,6 +15,7 @@ SPACES = {
     "nb101": "nasforge.spaces.nb101:NB101Space",
     "nb101-pool": "nasforge.spaces.pool:nb101_pool",
     "chain": "nasforge.spaces.chain:ChainSpace",
+    "chain_precision": "nasforge.spaces.chain_precision:ChainPrecisionSpace",
 }
 
 STRATEGIES = {
@@ -25,6 +26,7 @@ STRATEGIES = {
     "nsga2": "nasforge.strategies.nsga2:NSGA2",
     "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
+    "fixed_list": "nasforge.strategies.fixed_list:FixedList",
 }
 
 EVALUATORS = {
@@ -32,6 +34,7 @@ EVALUATORS = {
     "nb101": "nasforge.evaluators.nb101_tabular:NB101Tabular",
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
+    "quant_trainer": "nasforge.evaluators.quant_trainer:QuantTrainerEvaluator",
 }
 
 EXECUTORS = {
