@@ -194,7 +194,7 @@ class DifferentiableSearch(OneShotSearch):
                       "argmax": net.derive(1)[0].string, "skip_share": net.skip_share()}
             cost = net.expected_cost()
             if cost is not None:
-                record.update({f"expected_{k}": float(v) for k, v in cost.items()})
+                record.update({f"expected_{k}": float(v.detach()) for k, v in cost.items()})
             history.append(record)
         archs = net.derive(self.top_k)
         share = net.skip_share()
