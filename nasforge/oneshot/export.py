@@ -59,8 +59,7 @@ class IntegerConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.a_bits < FLOAT_BITS:
-            zero = torch.zeros((), dtype=torch.int32)
-            x = torch.fake_quantize_per_tensor_affine(x, self.a_scale.reshape(()).float(), zero, self.low, self.high)
+            x = _quantize(x, self.a_scale, self.low, self.high)
         weight = self.codes.float() * self.w_scale if self.w_bits < FLOAT_BITS else self.codes
         conv = F.conv1d if self.dims == 1 else F.conv2d
         x = conv(x, weight, padding=self.padding)
@@ -87,8 +86,7 @@ class IntegerHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.flatten(self.pool(x), 1)
         if self.bits < FLOAT_BITS:
-            zero = torch.zeros((), dtype=torch.int32)
-            x = torch.fake_quantize_per_tensor_affine(x, self.a_scale.reshape(()).float(), zero, self.low, self.high)
+            x = _quantize(x, self.a_scale, self.low, self.high)
             weight = self.codes.float() * self.w_scale
         else:
             weight = self.codes
@@ -156,7 +154,7 @@ def export_quantized(
         "model_input": "raw float32 tensor [batch, " + ", ".join(map(str, trained.input_shape)) + "]",
         "quantized_file": QUANT_FILE, "layers": layers, "head_bits": net.head_bits,
         "weights": "int8 tensors holding b-bit two's-complement codes; weight = codes * w_scale",
-        "activations": "fake_quantize_per_tensor_affine(x, a_scale, 0, low, high) before each layer",
+        "activations": "clamp(round(x * (1 / a_scale)), low, high) * a_scale before each layer",
         "seed": seed, "fidelity": fidelity, "evaluator": evaluator.config(), **dict(extra or {}),
     }
     metrics: dict[str, Any] = {"hardware": cost, "exported_test_accuracy": accuracy, "retrained": trained.metrics}
@@ -179,6 +177,13 @@ def export_quantized_trial(study: Any, out_dir: str | Path, trial_number: int | 
     fidelity = trial.fidelity if trial.fidelity is not None else study.fidelity
     return export_quantized(study.evaluator, study.space.from_string(trial.arch), out_dir, trial.seed, fidelity,
                             recorded=trial.metrics, extra={"study": study.name, "trial": trial.number})
+
+
+def _quantize(x: torch.Tensor, scale: torch.Tensor, low: int, high: int) -> torch.Tensor:
+    """``fake_quantize_per_tensor_affine``'s arithmetic (round half to even of ``x * (1 / scale)``)
+    in plain ops, which torch.export keeps batch-dynamic."""
+    inverse = 1.0 / scale
+    return torch.clamp(torch.round(x * inverse), low, high) * scale
 
 
 def _channel(values: Any, ndim: int) -> torch.Tensor:
