@@ -15,13 +15,20 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
-from ..errors import ArchitectureError, ConfigError, DataError, NasforgeError, TrialFailed, TrialPruned
+from ..errors import (
+    ArchitectureError,
+    ConfigError,
+    DataError,
+    NasforgeError,
+    TrialFailed,
+    TrialPruned,
+)
 from ..registry import load_object
+from ..options import Choice, Float, Int, Map, Str, validated
+from ..training.choices import OPTIMIZERS, SCHEDULES
+from ..training.devices import check_device
 from .base import Evaluator
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
-SCHEDULES = ("cosine", "constant")
-DEVICES = ("cpu", "cuda")
 HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
 CHECKPOINT = "checkpoint.pt"  # in the trial's checkpoint_dir: last state + kept weights
 METRICS = (
@@ -31,9 +38,9 @@ METRICS = (
     "train_loss",
     "valid_loss",
     "test_loss",
-    "params",
-    "flops",
-    "latency",
+    "params_m",
+    "flops_m",
+    "latency_ms",
     "boo",
     "boo_per_param",
     "train_time",
@@ -61,9 +68,9 @@ class TrainerEvaluator(Evaluator):
 
     Metrics describe the epoch with the best validation accuracy (its weights are kept); train
     accuracy / loss are running values over that epoch, as in the NB201 tables.
-    Accuracies are in % (as the NB201 tables), losses are mean cross-entropy, ``params`` is in
-    millions, ``flops`` in millions of multiply-adds (batch 1), ``latency`` in ms (batch 1, median
-    of ``latency_repeats``), ``train_time`` in seconds. A NaN / inf loss, running past
+    Accuracies are in % (as the NB201 tables), losses are mean cross-entropy, ``params_m`` is in
+    millions, ``flops_m`` in millions of multiply-adds (batch 1), ``latency_ms`` in ms (batch 1,
+    median of ``latency_repeats``), ``train_time`` in seconds. A NaN / inf loss, running past
     ``time_limit`` seconds, running out of memory or any error while building or training raises
     TrialFailed with the reason.
 
@@ -73,7 +80,29 @@ class TrainerEvaluator(Evaluator):
     """
 
     name = "trainer"
+    options = {
+        "dataset": Str(none=True),
+        "epochs": Int(low=1),
+        "batch_size": Int(low=1),
+        "lr": Float(low=0, low_open=True),
+        "momentum": Float(low=0, high=1, high_open=True),
+        "weight_decay": Float(low=0),
+        "optimizer": Choice(*OPTIMIZERS),
+        "schedule": Choice(*SCHEDULES),
+        "patience": Int(low=1, none=True),
+        "time_limit": Float(low=0, low_open=True, none=True),
+        "threads": Int(low=1, none=True),
+        "device": Str(),
+        "latency_repeats": Int(low=1),
+        "split_seed": Int(low=0),
+        "valid_fraction": Float(low=0, high=1, low_open=True, high_open=True),
+        "test_fraction": Float(low=0, high=1, low_open=True, high_open=True),
+        "max_train": Int(low=2, none=True),
+        "eval_batch_size": Int(low=1),
+        "model_options": Map(none=True),
+    }
 
+    @validated
     def __init__(
         self,
         space: Any,
@@ -89,7 +118,7 @@ class TrainerEvaluator(Evaluator):
         patience: int | None = None,
         time_limit: float | None = None,
         threads: int | None = 1,
-        device: str = "cpu",
+        device: str = "auto",
         latency_repeats: int = 20,
         split_seed: int = 0,
         valid_fraction: float = 0.2,
@@ -105,32 +134,24 @@ class TrainerEvaluator(Evaluator):
         self.space_name = space.name
         self.dataset = "digits" if dataset is None else str(dataset)
         self.data_dir = None if data_dir is None else str(data_dir)
-        self.epochs = _int("epochs", epochs, 1)
-        self.batch_size = _int("batch_size", batch_size, 1)
-        self.lr = _float("lr", lr, positive=True)
-        self.momentum = _float("momentum", momentum)
-        self.weight_decay = _float("weight_decay", weight_decay)
-        self.optimizer = _choice("optimizer", optimizer, OPTIMIZERS)
-        self.schedule = _choice("schedule", schedule, SCHEDULES)
-        self.patience = None if patience is None else _int("patience", patience, 1)
-        self.time_limit = None if time_limit is None else _float("time_limit", time_limit, positive=True)
-        self.threads = None if threads is None else _int("threads", threads, 1)
-        self.device = _choice("device", device, DEVICES)
-        if self.device == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ConfigError("parameter device of TrainerEvaluator is 'cuda' but no CUDA device is available")
-        self.latency_repeats = _int("latency_repeats", latency_repeats, 1)
-        self.split_seed = _int("split_seed", split_seed, 0)
-        self.valid_fraction = _fraction("valid_fraction", valid_fraction)
-        self.test_fraction = _fraction("test_fraction", test_fraction)
-        self.max_train = None if max_train is None else _int("max_train", max_train, 2)
-        self.eval_batch_size = _int("eval_batch_size", eval_batch_size, 1)
-        if model_options is not None and not isinstance(model_options, Mapping):
-            raise ConfigError(
-                f"parameter model_options of TrainerEvaluator must be a mapping, got {model_options!r}"
-            )
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.patience = patience
+        self.time_limit = time_limit
+        self.threads = threads
+        self.device = check_device(device)  # resolved in prepare(), where the trials run
+        self._resolved: str | None = None
+        self.latency_repeats = latency_repeats
+        self.split_seed = split_seed
+        self.valid_fraction = valid_fraction
+        self.test_fraction = test_fraction
+        self.max_train = max_train
+        self.eval_batch_size = eval_batch_size
         self.model_options = dict(model_options or {})
         if model_factory is not None and not (callable(model_factory) or isinstance(model_factory, str)):
             raise ConfigError(
@@ -140,8 +161,6 @@ class TrainerEvaluator(Evaluator):
         if isinstance(model_factory, str):
             load_object(model_factory)  # fail now on a typo, not in every trial
         self.model_factory = model_factory
-        if self.momentum >= 1.0:
-            raise ConfigError(f"parameter momentum of TrainerEvaluator must be in [0, 1), got {momentum!r}")
         # cheap existence checks now; the arrays themselves load lazily in each process
         from ..data.load import resolve_source
 
@@ -153,6 +172,7 @@ class TrainerEvaluator(Evaluator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_tensors"] = None
+        state["_resolved"] = None  # a worker resolves the device for itself
         return state
 
     # --- Evaluator interface -------------------------------------------------------------------
@@ -164,7 +184,16 @@ class TrainerEvaluator(Evaluator):
         return self.epochs
 
     def prepare(self) -> None:
+        self.resolved_device()
         self.data()
+
+    def resolved_device(self) -> str:
+        """The torch device of this process (``device`` resolved here: see training/devices)."""
+        if self._resolved is None:
+            from ..training.devices import resolve_device
+
+            self._resolved = resolve_device(self.device)
+        return self._resolved
 
     def describe(self) -> dict[str, Any]:
         return {"evaluator": self.name, "space": self.space_name, **self.config()}
@@ -263,7 +292,8 @@ class TrainerEvaluator(Evaluator):
         from ..training.optim import make_optimizer, make_schedule
 
         splits = self._splits(dataset)
-        model = self.build(arch, dataset.input_shape, dataset.num_classes).to(self.device)
+        device = self.resolved_device()
+        model = self.build(arch, dataset.input_shape, dataset.num_classes).to(device)
         optimizer = make_optimizer(
             model.parameters(), hparams["optimizer"], float(hparams["lr"]),
             float(hparams["momentum"]), float(hparams["weight_decay"]),
@@ -280,7 +310,13 @@ class TrainerEvaluator(Evaluator):
             eval_batch_size=self.eval_batch_size, context=context, resume=resume,
         )
         if path is not None:
-            save_checkpoint(path, key, model, optimizer, schedule, data_order, result)
+            meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
+                    "mean": list(dataset.mean), "std": list(dataset.std), "hparams": hparams,
+                    "batch_size": self.batch_size, "schedule": self.schedule,
+                    "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
+                    "model_options": self.model_options, "model_factory": self.config()["model_factory"],
+                    "output": "logits"}
+            save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once
         metrics: dict[str, Any] = {key: result.best[key] for key in (
@@ -289,9 +325,9 @@ class TrainerEvaluator(Evaluator):
         for key in ("train_loss", "valid_loss", "test_loss"):
             if not math.isfinite(metrics[key]):
                 raise TrialFailed(f"{key} is {metrics[key]} after training")
-        metrics["params"] = count_params(model)
-        metrics["flops"] = count_flops(model, dataset.input_shape, self.device)
-        metrics["latency"] = measure_latency(model, dataset.input_shape, self.latency_repeats, self.device)
+        metrics["params_m"] = count_params(model)
+        metrics["flops_m"] = count_flops(model, dataset.input_shape, device)
+        metrics["latency_ms"] = measure_latency(model, dataset.input_shape, self.latency_repeats, device)
         metrics.update(binary_ones(model))  # EMONAS bit cost: one cheap pass over the weights
         metrics["train_time"] = result.train_time
         metrics["epochs"] = result.epochs
@@ -322,7 +358,8 @@ class TrainerEvaluator(Evaluator):
             from ..training.loop import Split
 
             def split(x, y):
-                return Split(torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device))
+                device = self.resolved_device()
+                return Split(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device))
 
             self._tensors = {
                 "dataset": dataset,
@@ -337,34 +374,6 @@ class TrainerEvaluator(Evaluator):
 
 
 # --- argument checks: one line naming the parameter and what is allowed ---------------------------
-
-
-def _int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ConfigError(f"parameter {name} of TrainerEvaluator must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _float(name: str, value: Any, positive: bool = False) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
-    if not ok or (value <= 0 if positive else value < 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ConfigError(f"parameter {name} of TrainerEvaluator must be a finite number {bound}, got {value!r}")
-    return float(value)
-
-
-def _fraction(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
-        raise ConfigError(f"parameter {name} of TrainerEvaluator must be in (0, 1), got {value!r}")
-    return float(value)
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ConfigError(
-            f"parameter {name} of TrainerEvaluator must be one of {', '.join(allowed)}, got {value!r}"
-        )
-    return str(value)
 
 
 def _fidelity(value: Any) -> int:

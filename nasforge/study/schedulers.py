@@ -15,8 +15,12 @@ goes through ``report``)::
     elif decision.action == STOP:     record PRUNED at `fidelity`
     else:                             record COMPLETE
 
-Running on means evaluating again at the higher fidelity: free for tabular benchmarks, a longer
-training run for the trainer (which may resume from a checkpoint if it keeps one).
+Running on means evaluating again at the higher fidelity: free for tabular benchmarks, and for the
+trainer a continuation from the checkpoint it saved in the trial's folder (no retraining).
+
+``mode="prune"`` is the other way round, as Optuna's pruners work: every trial is submitted at the
+top fidelity, reports at each step through its TrialContext, and stops itself when a report at a
+rung falls below the bar in the :class:`PruneRule` the scheduler gave it at submission.
 Both rules are asynchronous: a decision uses only the results recorded so far, never waits for a
 rung to fill up, so free workers are never idle.
 """
@@ -31,8 +35,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ConfigError
-from ..validation import check_int, is_integer
+from .context import PruneRule
+from ..options import Choice, Component, Int, Seq, validated
+from ..validation import is_integer
 
+MODES = ("promote", "prune")
 CONTINUE = "continue"
 STOP = "stop"
 COMPLETE = "complete"
@@ -46,19 +53,19 @@ class Decision:
     fidelity: int | None = None
 
 
-class Scheduler(ABC):
+class Scheduler(Component, ABC):
     """Base class: rung fidelities in increasing order plus a rule for stopping at a rung."""
 
+    kind = "scheduler"
     name = "scheduler"
+    options = {"fidelities": Seq(Int(low=1), min_len=1), "mode": Choice(*MODES)}
 
-    def __init__(self, fidelities: Sequence[int]) -> None:
+    @validated
+    def __init__(self, fidelities: Sequence[int], mode: str = "promote") -> None:
         owner = type(self).__name__
-        values = list(fidelities) if isinstance(fidelities, (list, tuple)) else None
-        if (
-            not values
-            or any(not _is_positive_int(f) for f in values)
-            or any(b <= a for a, b in zip(values, values[1:]))
-        ):
+        self.mode = mode
+        values = list(fidelities)
+        if any(b <= a for a, b in zip(values, values[1:])):
             raise ConfigError(
                 f"parameter fidelities of {owner} must be a non-empty increasing list of positive "
                 f"integers, got {fidelities!r}"
@@ -68,7 +75,28 @@ class Scheduler(ABC):
         self.recorded: dict[int, dict[int, float]] = {f: {} for f in self.fidelities}
 
     def first_fidelity(self) -> int:
-        return self.fidelities[0]
+        return self.fidelities[0] if self.mode == "promote" else self.fidelities[-1]
+
+    def prune_rule(self, metric: str, sign: float) -> PruneRule | None:
+        """The bars a new trial's reports must clear (``mode="prune"``), from the scores so far."""
+        if self.mode != "prune":
+            return None
+        bars = {}
+        for rung, fidelity in enumerate(self.fidelities[:-1]):
+            bar = self._bar(sorted(self.recorded[fidelity].values(), reverse=True), rung)
+            if bar is not None:
+                bars[fidelity] = bar
+        return PruneRule(metric, sign, bars)
+
+    def observe(self, number: int, reports: Sequence[tuple[int, dict]], metric: str, sign: float) -> None:
+        """Record a finished trial's reports at rung steps (``mode="prune"``)."""
+        for step, metrics in reports:
+            if step in self.recorded and metric in metrics:
+                try:
+                    score = sign * float(metrics[metric])
+                except (TypeError, ValueError):
+                    continue
+                self.recorded[step][number] = score if math.isfinite(score) else -math.inf
 
     def report(self, number: int, fidelity: int, score: float) -> Decision:
         """Record ``score`` (larger is better) of trial ``number`` at ``fidelity``; decide."""
@@ -92,6 +120,11 @@ class Scheduler(ABC):
     @abstractmethod
     def _stop(self, score: float, others: list[float], rung: int) -> bool:
         """Whether a trial scoring ``score`` at ``rung`` stops, given the other trials' scores."""
+
+    @abstractmethod
+    def _bar(self, others_desc: list[float], rung: int) -> float | None:
+        """The lowest score that does not stop, given the others' scores (best first); None when
+        nothing stops yet. Must agree with :meth:`_stop`."""
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable record of the scores seen (keys become strings in JSON)."""
@@ -127,20 +160,22 @@ class MedianStopping(Scheduler):
     """
 
     name = "median"
+    options = {"min_trials": Int(low=1)}
 
-    def __init__(self, fidelities: Sequence[int], min_trials: int = 3) -> None:
-        super().__init__(fidelities)
-        if not _is_positive_int(min_trials):
-            raise ConfigError(
-                "parameter min_trials of MedianStopping must be a positive integer, "
-                f"got {min_trials!r}"
-            )
+    @validated
+    def __init__(self, fidelities: Sequence[int], min_trials: int = 3, mode: str = "promote") -> None:
+        super().__init__(fidelities, mode)
         self.min_trials = min_trials
 
     def _stop(self, score: float, others: list[float], rung: int) -> bool:
         if len(others) < self.min_trials:
             return False
         return score < float(np.median(others))
+
+    def _bar(self, others_desc: list[float], rung: int) -> float | None:
+        if len(others_desc) < self.min_trials:
+            return None
+        return float(np.median(others_desc))
 
 
 class ASHA(Scheduler):
@@ -152,25 +187,38 @@ class ASHA(Scheduler):
     """
 
     name = "asha"
+    options = {
+        "fidelities": Seq(Int(low=1), min_len=1, none=True),
+        "eta": Int(low=2),
+        "min_fidelity": Int(low=1, none=True),
+        "max_fidelity": Int(low=1, none=True),
+    }
 
+    @validated
     def __init__(
         self,
         fidelities: Sequence[int] | None = None,
         eta: int = 3,
         min_fidelity: int | None = None,
         max_fidelity: int | None = None,
+        mode: str = "promote",
     ) -> None:
-        check_int("ASHA", "eta", eta, 2)
         if fidelities is None:
             fidelities = geometric_rungs(min_fidelity, max_fidelity, eta)
         elif min_fidelity is not None or max_fidelity is not None:
             raise ConfigError("ASHA takes either fidelities or min_fidelity/max_fidelity, not both")
-        super().__init__(fidelities)
+        super().__init__(fidelities, mode)
         self.eta = eta
 
     def _stop(self, score: float, others: list[float], rung: int) -> bool:
         better = sum(1 for s in others if s > score)
         return better * self.eta >= len(others) + 1
+
+    def _bar(self, others_desc: list[float], rung: int) -> float | None:
+        # going on needs fewer than (n + 1) / eta others strictly better: at least the k-th best
+        n = len(others_desc)
+        allowed = -(-(n + 1) // self.eta) - 1  # ceil((n + 1) / eta) - 1 others may be better
+        return others_desc[allowed] if allowed < n else None
 
 
 def geometric_rungs(min_fidelity: int | None, max_fidelity: int | None, eta: int) -> list[int]:
@@ -190,17 +238,15 @@ def geometric_rungs(min_fidelity: int | None, max_fidelity: int | None, eta: int
     return rungs + [max_fidelity]
 
 
-SCHEDULERS = {"median": MedianStopping, "asha": ASHA}
-
-
 def make_scheduler(name: str, evaluator: Any = None, **options: Any) -> Scheduler:
     """Build a scheduler by its config name ('median' or 'asha').
 
     Without ``fidelities`` (or ASHA's ``min_fidelity``/``max_fidelity``) the rungs are the
     evaluator's own fidelities, e.g. 12 and 200 epochs for the NB201 tables.
     """
-    if name not in SCHEDULERS:
-        raise ConfigError(f"unknown scheduler {name!r}; choose one of: {', '.join(SCHEDULERS)}")
+    from .. import registry
+
+    cls = registry.resolve("scheduler", name)  # 'median', 'asha', a plugin or 'module:Class'
     if not {"fidelities", "min_fidelity", "max_fidelity"} & set(options):
         rungs = evaluator.fidelities() if evaluator is not None else None
         if not rungs or len(rungs) < 2:
@@ -210,7 +256,7 @@ def make_scheduler(name: str, evaluator: Any = None, **options: Any) -> Schedule
             )
         options["fidelities"] = sorted(int(f) for f in rungs)
     try:
-        return SCHEDULERS[name](**options)
+        return cls(**options)
     except TypeError as exc:
         raise ConfigError(f"scheduler {name!r}: {exc}") from None
 

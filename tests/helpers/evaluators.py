@@ -25,3 +25,44 @@ class FlakyTabular(NB201Tabular):
         if arch.string.startswith("|avg_pool_3x3~0|+|none~0|"):
             metrics["valid_accuracy"] = float("nan")
         return metrics
+
+
+class SleepyEvaluator:
+    """Every trial hangs for ``seconds`` (a stuck data loader, a deadlocked kernel ...)."""
+
+    name = "sleepy"
+    space_name = "nb201"
+
+    def __init__(self, seconds: float = 60.0) -> None:
+        self.seconds = seconds
+
+    def prepare(self) -> None:
+        pass
+
+    def metrics(self):
+        return ()
+
+    def fidelities(self):
+        return None
+
+    def default_fidelity(self):
+        return None
+
+    def describe(self):
+        return {"evaluator": self.name}
+
+    def evaluate(self, arch, fidelity, seed, context=None):
+        time.sleep(self.seconds)
+        return {"valid_accuracy": 1.0}
+
+
+class EnvEvaluator(SleepyEvaluator):
+    """Reports which GPUs the worker process was given."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+    def evaluate(self, arch, fidelity, seed, context=None):
+        import os
+
+        return {"valid_accuracy": 1.0, "cuda_visible": os.environ.get("CUDA_VISIBLE_DEVICES")}
