@@ -51,12 +51,12 @@ class FixedList(Strategy):
     def finished(self) -> bool:
         return self.next >= len(self.archs)
 
-    def ask(self, n: int = 1) -> list[Architecture]:
-        out = self.archs[self.next : self.next + max(n, 0)]
+    def _ask(self, n: int) -> list[Architecture]:
+        out = self.archs[self.next : self.next + n]
         self.next += len(out)
         return out
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         """Nothing to learn: the list is fixed."""
 
     def state_dict(self) -> dict[str, Any]:
