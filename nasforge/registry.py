@@ -33,6 +33,7 @@ SPACES = {
     "nb101": "nasforge.spaces.nb101:NB101Space",
     "nb101-pool": "nasforge.spaces.pool:nb101_pool",
     "chain": "nasforge.spaces.chain:ChainSpace",
+    "chain_precision": "nasforge.spaces.chain_precision:ChainPrecisionSpace",
     "ablation": "nasforge.ablation.space:AblationSpace",
     "enas_s": "nasforge.spaces.enas_s:ENASSSpace",
 }
@@ -45,6 +46,7 @@ STRATEGIES = {
     "nsga2": "nasforge.strategies.nsga2:NSGA2",
     "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
+    "fixed_list": "nasforge.strategies.fixed_list:FixedList",
     "loco": "nasforge.strategies.loco:LOCO",
     "bananas": "nasforge.strategies.predictor_guided:PredictorGuided",
     "fixed": "nasforge.strategies.fixed:FixedList",
@@ -56,6 +58,7 @@ EVALUATORS = {
     "nb101": "nasforge.evaluators.nb101_tabular:NB101Tabular",
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
+    "quant_trainer": "nasforge.evaluators.quant_trainer:QuantTrainerEvaluator",
     "ablation_model": "nasforge.ablation.evaluators:ModelAblationEvaluator",
     "ablation_features": "nasforge.ablation.evaluators:FeatureAblationEvaluator",
     "zero_cost": "nasforge.evaluators.zero_cost:ZeroCostEvaluator",
@@ -89,6 +92,7 @@ MODELS = {
     "nb201": "nasforge.models.nb201:build_nb201",
     "chain": "nasforge.models.chain:build_chain",
     "enas_s": "nasforge.models.enas_s:build_enas_s",
+    "chain_precision": "nasforge.models.chain_precision:build_chain_precision",
 }
 
 #: the evaluator a space uses when the config names none (a plugin space defaults to its own name)

@@ -15,6 +15,7 @@ from .dashboard import dashboard
 from .embed import embed
 from .export import export
 from .fit_predictor import fit_predictor
+from .oneshot import oneshot
 from .report import delete, list_studies, report
 from .search import resume, search
 from .trials import trials
@@ -57,6 +58,7 @@ app.command()(dashboard)
 app.command()(bench)
 app.command("fit-predictor")(fit_predictor)
 app.command()(embed)
+app.command()(oneshot)
 
 
 def main(argv: list[str] | None = None) -> int:
