@@ -36,6 +36,7 @@ SPACES = {
     "chain_precision": "nasforge.spaces.chain_precision:ChainPrecisionSpace",
     "ablation": "nasforge.ablation.space:AblationSpace",
     "enas_s": "nasforge.spaces.enas_s:ENASSSpace",
+    "reduction": "nasforge.spaces.reduction:ReductionSpace",
 }
 
 STRATEGIES = {
@@ -51,12 +52,15 @@ STRATEGIES = {
     "bananas": "nasforge.strategies.predictor_guided:PredictorGuided",
     "fixed": "nasforge.strategies.fixed:FixedList",
     "enas_s": "nasforge.strategies.enas_s:ENASS",
+    "greedy_shrink": "nasforge.strategies.greedy_shrink:GreedyShrink",
+    "reinforce": "nasforge.strategies.reinforce:Reinforce",
 }
 
 EVALUATORS = {
     "nb201": "nasforge.evaluators.tabular:NB201Tabular",
     "nb101": "nasforge.evaluators.nb101_tabular:NB101Tabular",
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
+    "reduction": "nasforge.evaluators.reduction:ReductionEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
     "quant_trainer": "nasforge.evaluators.quant_trainer:QuantTrainerEvaluator",
     "ablation_model": "nasforge.ablation.evaluators:ModelAblationEvaluator",
@@ -96,7 +100,8 @@ MODELS = {
 }
 
 #: the evaluator a space uses when the config names none (a plugin space defaults to its own name)
-DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer"}
+DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer",
+                     "reduction": "reduction"}
 
 KINDS: dict[str, dict[str, Any]] = {
     "space": SPACES,

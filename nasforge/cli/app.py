@@ -17,6 +17,7 @@ from .export import export
 from .fit_predictor import fit_predictor
 from .oneshot import oneshot
 from .report import delete, list_studies, report
+from .reduce import reduce
 from .search import resume, search
 from .trials import trials
 
@@ -59,6 +60,7 @@ app.command()(bench)
 app.command("fit-predictor")(fit_predictor)
 app.command()(embed)
 app.command()(oneshot)
+app.command()(reduce)
 
 
 def main(argv: list[str] | None = None) -> int:
