@@ -15,6 +15,7 @@ SPACES = {
     "nb101": "nasforge.spaces.nb101:NB101Space",
     "nb101-pool": "nasforge.spaces.pool:nb101_pool",
     "chain": "nasforge.spaces.chain:ChainSpace",
+    "unet": "nasforge.spaces.unet:UNetSpace",
 }
 
 STRATEGIES = {

@@ -13,6 +13,7 @@ from ..registry import load_object
 BUILDERS: dict[str, str] = {
     "nb201": "nasforge.models.nb201:build_nb201",
     "chain": "nasforge.models.chain:build_chain",
+    "unet": "nasforge.models.unet:build_unet",
 }
 
 
