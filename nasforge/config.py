@@ -16,7 +16,7 @@ from .errors import ConfigError
 from .objectives import parse_objectives
 from .registry import EVALUATORS, EXECUTORS, SPACES, STRATEGIES, resolve
 
-DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer"}
+DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer", "unet": "segmentation"}
 
 
 class StudyConfig(BaseModel):

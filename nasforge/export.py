@@ -31,7 +31,8 @@ WEIGHTS_FILE = "weights.pt"
 ARCH_FILE = "architecture.json"
 METRICS_FILE = "metrics.json"
 #: metrics that must agree between a stored trial and its retraining (timings never do)
-REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params", "flops", "epochs")
+REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params", "flops", "epochs",
+                "valid_dice", "test_dice")
 
 
 class Normalised(torch.nn.Module):
@@ -93,6 +94,7 @@ def export_architecture(
         "seed": seed,
         "fidelity": fidelity,
         "evaluator": evaluator.config() if hasattr(evaluator, "config") else evaluator.describe(),
+        **getattr(trained, "extra", {}),
         **dict(extra or {}),
     }
     metrics: dict[str, Any] = {"retrained": trained.metrics}

@@ -32,6 +32,7 @@ EVALUATORS = {
     "nb201": "nasforge.evaluators.tabular:NB201Tabular",
     "nb101": "nasforge.evaluators.nb101_tabular:NB101Tabular",
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
+    "segmentation": "nasforge.evaluators.segmentation:SegmentationEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
 }
 
