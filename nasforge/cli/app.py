@@ -29,6 +29,7 @@ def _register_optional() -> None:
     for module, attr, command in (
         ("nasforge.cli.export", "export", "export"),
         ("nasforge.cli.ablate", "ablate", "ablate"),
+        ("nasforge.cli.segment", "segment", "segment"),
     ):
         try:
             fn = getattr(importlib.import_module(module), attr)

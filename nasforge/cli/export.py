@@ -42,7 +42,9 @@ def export(
     note = "matches the stored trial" if summary.get("matches_record") else (
         "WARNING: differs from the stored trial (different torch version, threads or data?)"
     )
+    metric = "dice" if "valid_dice" in retrained else "accuracy"  # segmentation studies score Dice
+    fmt = ".4f" if metric == "dice" else ".2f"
     typer.echo(
-        f"exported to {folder}: valid_accuracy={retrained['valid_accuracy']:.2f} "
-        f"test_accuracy={retrained['test_accuracy']:.2f} ({note})"
+        f"exported to {folder}: valid_{metric}={retrained[f'valid_{metric}']:{fmt}} "
+        f"test_{metric}={retrained[f'test_{metric}']:{fmt}} ({note})"
     )

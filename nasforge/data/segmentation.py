@@ -47,6 +47,8 @@ class SliceData:
     class_names: tuple[str, ...]
     origin: str
     preprocessing: dict[str, Any] = field(default_factory=dict)
+    #: each slice's index along the slicing axis of its volume (checks that splits keep a gap)
+    positions: np.ndarray | None = None
 
 
 # --- preprocessing shared with `nasforge segment` ------------------------------------------------
@@ -125,7 +127,7 @@ def synthetic_shapes(
                         mask = (d < r**2) & (d > (0.5 * r) ** 2)
                     mask &= (yy - cy) < r
                     label[mask] = c
-            image = 0.15 * label.astype(np.float32) * (1 + 0.3 * (label % 2))
+            image = 0.5 * label.astype(np.float32)
             image = gain * image + offset + ramp[0] * yy + ramp[1] * xx
             image += rng.normal(0.0, 0.08, size=(size, size)).astype(np.float32)
             x[i, 0], y[i] = image, label
@@ -165,7 +167,8 @@ def mni152_tissue(
     x = preprocess_volume(t1[:, :, keep], ["mr"], size)
     y = resize_slices(np.transpose(label[:, :, keep], (2, 0, 1)), size, labels=True)
     return SliceData(x, y, groups, 3, ("background", "grey_matter", "white_matter"),
-                     f"nilearn MNI152 {resolution}mm (bundled)", {"channels": ["mr"], "size": size, "axis": "last"})
+                     f"nilearn MNI152 {resolution}mm (bundled)", {"channels": ["mr"], "size": size, "axis": "last"},
+                     positions=keep)
 
 
 def decathlon(root: str | os.PathLike, size: int = 64, ct_window: Sequence[float] = DEFAULT_CT_WINDOW) -> SliceData:
