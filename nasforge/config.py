@@ -151,6 +151,13 @@ def build_components(config: StudyConfig) -> dict[str, Any]:
     }
 
 
+def build_space(stored: dict[str, Any]) -> Any:
+    """The search space of a stored study config, alone (reports and export need no evaluator)."""
+    if "space" not in stored:
+        raise ConfigError("the study config names no space")
+    return _construct("space", stored["space"], (), dict(stored.get("space_options") or {}))
+
+
 def _construct(kind: str, name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
     cls = resolve(kind, name)
     params = inspect.signature(cls).parameters

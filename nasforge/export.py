@@ -1,16 +1,20 @@
 """Export a trial's network as files usable without nasforge.
 
-Trials store only (architecture, seed, fidelity); training is deterministic, so export retrains the
-trial with the study's evaluator and writes:
+A trial trained by the trainer left ``checkpoint.pt`` in its artifact folder: export writes those
+weights as they were trained, with no evaluator and no data needed. Only a trial without a
+checkpoint (an in-memory study, or a study from before checkpoints) is retrained, deterministically
+from its seed and fidelity, and the export says so. The folder holds:
 
 - ``model.pt2``: a ``torch.export`` program taking RAW inputs ``[batch, *input_shape]`` (the
-  dataset normalisation is built in); load with ``torch.export.load(path).module()``. torch.export
-  rather than TorchScript because ``torch.jit`` is deprecated in current torch.
+  dataset normalisation is built in) and returning logits. Load it with
+  ``torch.export.unflatten(torch.export.load(path))``: a plain ``nn.Module`` (``.eval()`` works;
+  the program was traced in inference mode). torch.export rather than TorchScript because
+  ``torch.jit`` is deprecated in current torch.
 - ``weights.pt``: the network's ``state_dict`` (expects normalised inputs; rebuild the network with
   ``nasforge.models.build_model`` from ``architecture.json``).
 - ``architecture.json``: space, architecture string and genes, input shape, classes, normalisation,
-  training hyper-parameters, seed, fidelity and the evaluator settings used.
-- ``metrics.json``: the retrained metrics, and the recorded ones when exporting a stored trial.
+  output kind, and the hyperparameters the network was actually trained with.
+- ``metrics.json``: the trial's recorded metrics (and the retrained ones when it was retrained).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ MODEL_FILE = "model.pt2"
 WEIGHTS_FILE = "weights.pt"
 ARCH_FILE = "architecture.json"
 METRICS_FILE = "metrics.json"
+CHECKPOINT_FILE = "checkpoint.pt"
+LOAD_HINT = f"torch.export.unflatten(torch.export.load('{MODEL_FILE}'))"
 #: metrics that must agree between a stored trial and its retraining (timings never do)
 REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params", "flops", "epochs",
                 "valid_dice", "test_dice")
@@ -58,80 +64,150 @@ def export_architecture(
     recorded: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Retrain ``arch`` with ``evaluator`` (a TrainerEvaluator) and write the export folder."""
+    """Train ``arch`` with ``evaluator`` (a TrainerEvaluator) and write the export folder."""
     if not hasattr(evaluator, "train"):
         raise ConfigError(
             f"export needs a training evaluator (trainer), got {getattr(evaluator, 'name', evaluator)!r}: "
             "tabular evaluators have no weights to export"
         )
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"export folder {str(out)!r} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-
+    out = _folder(out_dir)
     trained = evaluator.train(arch, fidelity, seed)
-    net = trained.model.to("cpu").eval()
-    wrapped = Normalised(net, trained.mean, trained.std, len(trained.input_shape)).eval()
-    dynamic_batch = _save_program(wrapped, trained.input_shape, out / MODEL_FILE)
-    torch.save(net.state_dict(), out / WEIGHTS_FILE)
-
-    space = evaluator.space
-    description = {
-        "space": space.name,
-        "space_repr": repr(space),
-        "arch": arch.string,
-        "genes": genes_to_list(space.to_genes(arch)),
-        "input_shape": list(trained.input_shape),
-        "num_classes": trained.num_classes,
-        "normalisation": {"mean": list(trained.mean), "std": list(trained.std),
-                          "per": "channel", "built_into": MODEL_FILE},
-        "model_file": MODEL_FILE,
-        "model_input": f"raw float32 tensor [batch, {', '.join(map(str, trained.input_shape))}]"
-        + ("" if dynamic_batch else " with batch = 1 (this network exported with a fixed batch)"),
-        "load": f"torch.export.load('{MODEL_FILE}').module()",
-        "weights_file": WEIGHTS_FILE,
-        "hparams": trained.hparams,
-        "seed": seed,
-        "fidelity": fidelity,
-        "evaluator": evaluator.config() if hasattr(evaluator, "config") else evaluator.describe(),
-        **getattr(trained, "extra", {}),
-        **dict(extra or {}),
-    }
+    meta = {"input_shape": list(trained.input_shape), "num_classes": trained.num_classes,
+            "mean": list(trained.mean), "std": list(trained.std), "hparams": trained.hparams,
+            "output": "logits", "epochs": trained.metrics.get("epochs"),
+            "best_epoch": trained.metrics.get("best_epoch"), **getattr(trained, "extra", {})}
     metrics: dict[str, Any] = {"retrained": trained.metrics}
     if recorded is not None:
         metrics["recorded"] = dict(recorded)
         metrics["matches_record"] = _matches(recorded, trained.metrics)
-    _write_json(out / ARCH_FILE, description)
-    _write_json(out / METRICS_FILE, metrics)
+    description = {"seed": seed, "fidelity": fidelity, "retrained": True, **dict(extra or {})}
+    _write(out, evaluator.space, arch, trained.model, meta, description, metrics)
+    return out
+
+
+def export_checkpoint(
+    space: Any,
+    arch: Architecture,
+    checkpoint: Path,
+    out_dir: str | Path,
+    recorded: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the export folder from a trial's saved weights (no training, no data)."""
+    from .training.checkpoint import load_best_weights
+
+    weights, meta = load_best_weights(checkpoint)
+    net = _build(space, arch, meta)
+    net.load_state_dict(weights)
+    out = _folder(out_dir)
+    metrics = {"recorded": dict(recorded or {})}
+    _write(out, space, arch, net, meta, {"retrained": False, **dict(extra or {})}, metrics)
     return out
 
 
 def export_trial(
-    trial: Trial, space: Any, evaluator: Any, out_dir: str | Path, default_fidelity: int | None = None
-) -> Path:
-    """Export a stored trial record: rebuild its architecture, retrain with its seed and fidelity."""
+    trial: Trial,
+    space: Any,
+    out_dir: str | Path,
+    checkpoint_dir: Path | None = None,
+    evaluator: Any = None,
+    default_fidelity: int | None = None,
+) -> tuple[Path, bool]:
+    """Export a stored trial from its checkpoint, else by retraining with ``evaluator``.
+
+    Returns (folder, retrained).
+    """
     if trial.state != TrialState.COMPLETE:
         raise ConfigError(f"trial {trial.number} is {trial.state.value}; only COMPLETE trials can be exported")
     arch = space.from_string(trial.arch)
     fidelity = trial.fidelity if trial.fidelity is not None else default_fidelity
-    return export_architecture(
-        evaluator, arch, out_dir, seed=trial.seed, fidelity=fidelity, recorded=trial.metrics,
-        extra={"trial": trial.number},
-    )
+    extra = {"trial": trial.number, "seed": trial.seed, "fidelity": fidelity}
+    checkpoint = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_FILE
+    if checkpoint is not None and checkpoint.is_file():
+        return export_checkpoint(space, arch, checkpoint, out_dir, trial.metrics, extra), False
+    if evaluator is None:
+        raise ConfigError(
+            f"trial {trial.number} has no saved weights ({checkpoint}) and no evaluator was given "
+            "to retrain it"
+        )
+    return export_architecture(evaluator, arch, out_dir, trial.seed, fidelity, trial.metrics, extra), True
 
 
-def export_study(study: Any, out_dir: str | Path, trial_number: int | None = None) -> Path:
+def export_study(study: Any, out_dir: str | Path, trial_number: int | None = None) -> tuple[Path, bool]:
     """Export the study's best trial (by its first objective) or trial ``trial_number``."""
-    if trial_number is None:
-        trial = study.best_trial
+    trial = pick_trial(study.name, study.trials, study.objectives[0], trial_number)
+    folder = study.store.artifacts.trial_dir(study.name, trial.number)
+    return export_trial(trial, study.space, out_dir, folder, study.evaluator, study.fidelity)
+
+
+def pick_trial(study: str, trials: list[Trial], objective: Any, number: int | None) -> Trial:
+    """The best trial (one notion of best: ``best_of``) or trial ``number``."""
+    from .study.study import best_of
+
+    if number is None:
+        trial = best_of(trials, objective)
         if trial is None:
-            raise ConfigError(f"study {study.name!r} has no COMPLETE trial to export")
-    else:
-        matches = [t for t in study.trials if t.number == trial_number]
-        if not matches:
-            raise ConfigError(f"study {study.name!r} has no trial {trial_number}")
-        trial = matches[0]
-    return export_trial(trial, study.space, study.evaluator, out_dir, study.fidelity)
+            raise ConfigError(f"study {study!r} has no COMPLETE trial to export")
+        return trial
+    matches = [t for t in trials if t.number == number]
+    if not matches:
+        raise ConfigError(f"study {study!r} has no trial {number}")
+    return matches[0]
+
+
+def _build(space: Any, arch: Architecture, meta: Mapping[str, Any]) -> torch.nn.Module:
+    from .registry import load_object
+
+    shape, classes = tuple(meta["input_shape"]), int(meta["num_classes"])
+    options = dict(meta.get("model_options") or {})
+    factory = meta.get("model_factory")
+    if factory:
+        return load_object(factory)(space, arch, shape, classes, **options)
+    from .models import build_model
+
+    return build_model(space, arch, shape, classes, **options)
+
+
+def _folder(out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"export folder {str(out)!r} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _write(
+    out: Path, space: Any, arch: Architecture, net: torch.nn.Module, meta: Mapping[str, Any],
+    description: Mapping[str, Any], metrics: Mapping[str, Any],
+) -> None:
+    net = net.to("cpu").eval()
+    shape = tuple(meta["input_shape"])
+    wrapped = Normalised(net, tuple(meta["mean"]), tuple(meta["std"]), len(shape)).eval()
+    dynamic_batch = _save_program(wrapped, shape, out / MODEL_FILE)
+    torch.save(net.state_dict(), out / WEIGHTS_FILE)
+    trained_with = {k: meta[k] for k in ("hparams", "batch_size", "schedule", "schedule_epochs",
+                                         "epochs", "best_epoch", "dataset") if k in meta}  # fmt: skip
+    _write_json(out / ARCH_FILE, {
+        "space": space.name,
+        "space_repr": repr(space),
+        "arch": arch.string,
+        "genes": genes_to_list(space.to_genes(arch)),
+        "input_shape": list(shape),
+        "num_classes": int(meta["num_classes"]),
+        "class_names": meta.get("class_names") or [str(i) for i in range(int(meta["num_classes"]))],
+        "output": meta.get("output", "logits"),
+        "normalisation": {"mean": list(meta["mean"]), "std": list(meta["std"]),
+                          "per": "channel", "built_into": MODEL_FILE},
+        "model_file": MODEL_FILE,
+        "model_input": f"raw float32 tensor [batch, {', '.join(map(str, shape))}]"
+        + ("" if dynamic_batch else " with batch = 1 (this network exported with a fixed batch)"),
+        "load": LOAD_HINT,
+        "weights_file": WEIGHTS_FILE,
+        "trained_with": trained_with,
+        **({"preprocessing": meta["preprocessing"]} if "preprocessing" in meta else {}),  # nasforge segment
+        **dict(description),
+    })
+    _write_json(out / METRICS_FILE, dict(metrics))
 
 
 def _save_program(module: torch.nn.Module, input_shape: tuple[int, ...], path: Path) -> bool:

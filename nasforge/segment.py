@@ -44,7 +44,7 @@ def segment_folder(model_dir: str | Path, inputs: str | Path, out_dir: str | Pat
         raise DataError(f"input folder {str(inputs)!r} holds no .nii.gz volumes")
     if batch_size < 1:
         raise ConfigError(f"batch size must be >= 1, got {batch_size}")
-    net = torch.export.load(str(model_dir / MODEL_FILE)).module()
+    net = torch.export.unflatten(torch.export.load(str(model_dir / MODEL_FILE))).eval()
     step = 1 if "batch = 1" in str(meta.get("model_input", "")) else batch_size
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -29,7 +29,7 @@ try:
     raise SystemExit("nasforge was importable")
 except ImportError:
     pass
-model = torch.export.load("model.pt2").module()
+model = torch.export.unflatten(torch.export.load("model.pt2")).eval()
 with torch.no_grad():
     logits = model(torch.from_numpy(np.load("raw.npy")))
 np.save("logits.npy", logits.numpy())
@@ -48,7 +48,7 @@ def test_exported_model_runs_without_nasforge_and_matches(tmp_path) -> None:
     assert description["arch"] == ARCH and description["space"] == "chain"
     assert description["input_shape"] == [1, 8, 8] and description["num_classes"] == 10
     assert description["normalisation"]["mean"] == pytest.approx(list(data.mean))
-    assert description["hparams"]["optimizer"] == "sgd" and description["seed"] == 3
+    assert description["trained_with"]["hparams"]["optimizer"] == "sgd" and description["seed"] == 3
 
     # the exported program takes raw pixels: feed un-normalised test images
     raw = (data.x_test * np.float32(data.std[0]) + np.float32(data.mean[0])).astype(np.float32)
@@ -96,8 +96,41 @@ def test_cli_exports_the_best_trial_of_a_stored_study(tmp_path) -> None:
     description = json.loads((out / "architecture.json").read_text())
     metrics = json.loads((out / "metrics.json").read_text())
     assert description["trial"] == best.number and description["arch"] == best.arch
-    assert description["seed"] == best.seed
-    # retraining from (arch, seed, fidelity) reproduces the stored trial exactly
-    assert metrics["matches_record"] is True
-    assert metrics["retrained"]["valid_accuracy"] == best.metrics["valid_accuracy"]
+    assert description["seed"] == best.seed and description["retrained"] is False
+    assert "retrained" not in metrics and metrics["recorded"] == best.metrics
+    assert description["output"] == "logits"
+    # one description of the trained network: its learning rate appears once, as trained
+    assert "evaluator" not in description and "hparams" not in description
+    genes_lr = study.space.training_hparams(study.space.from_string(best.arch))["lr"]
+    assert description["trained_with"]["hparams"]["lr"] == genes_lr
+    # the saved weights reproduce the trial's recorded validation accuracy: no retraining
+    data = study.evaluator.data()
+    raw = (data.x_valid * np.float32(data.std[0]) + np.float32(data.mean[0])).astype(np.float32)
+    model = torch.export.unflatten(torch.export.load(str(out / "model.pt2"))).eval()
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(raw)).argmax(1).numpy()
+    accuracy = 100.0 * float(np.mean(predicted == data.y_valid))
+    assert accuracy == pytest.approx(best.metrics["valid_accuracy"], abs=1e-6)
     assert main(["export", "digits-chain", "--storage", str(storage), "--out", str(out), "--trial", "99"]) == 2
+
+
+def test_cli_retrains_a_trial_without_saved_weights_and_says_so(tmp_path, capsys) -> None:
+    import shutil
+
+    from nasforge.cli.app import main
+    from nasforge.study import create_study_from_config
+
+    storage = tmp_path / "study.db"
+    study = create_study_from_config({
+        "name": "digits-chain", "space": "chain", "space_options": SPACE_OPTIONS,
+        "strategy": "random", "evaluator": "trainer", "dataset": "digits",
+        "evaluator_options": EVALUATOR_OPTIONS, "trials": 1, "storage": str(storage), "seed": 1,
+    })
+    study.optimize(n_trials=1)
+    shutil.rmtree(tmp_path / "study.db.artifacts")
+    out = tmp_path / "best"
+    assert main(["export", "digits-chain", "--storage", str(storage), "--out", str(out)]) == 0
+    assert "retraining it" in capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["matches_record"] is True
+    assert metrics["retrained"]["valid_accuracy"] == study.best_trial.metrics["valid_accuracy"]

@@ -89,7 +89,7 @@ def test_decathlon_search_export_segment(tmp_path, capsys):
             "--name", "dec", "--storage", str(db), *TINY]
     assert main(args) == 0
     assert main(["export", "dec", "--storage", str(db), "--out", str(tmp_path / "best")]) == 0
-    assert "matches the stored trial" in capsys.readouterr().out
+    assert "saved weights, not retrained" in capsys.readouterr().out
     meta = json.loads((tmp_path / "best" / "architecture.json").read_text())
     assert meta["preprocessing"]["channels"] == ["ct"] and meta["class_names"] == ["background", "organ"]
     assert main(["segment", str(tmp_path / "best"), str(task / "imagesTr"), "--out", str(tmp_path / "masks")]) == 0

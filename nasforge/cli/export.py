@@ -1,7 +1,8 @@
-"""`nasforge export`: retrain a study's best (or a chosen) trial and write a standalone model folder."""
+"""`nasforge export`: write a study's best (or a chosen) trial as a standalone model folder."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -15,36 +16,37 @@ def export(
     storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),
     out: Path = typer.Option(..., "--out", help="folder to write model.pt2, weights.pt and JSON files"),
     trial: Optional[int] = typer.Option(None, help="trial number to export (default: the best trial)"),
-    data: Optional[str] = typer.Option(None, help="data folder, if it moved since the search"),
+    data: Optional[str] = typer.Option(None, help="data folder, only needed to retrain a trial without saved weights"),
 ) -> None:
-    """Export a trained network: retrains the trial deterministically from its seed and fidelity."""
-    from ..store.sqlite import SQLiteStore
-    from ..study.api import load_study
+    """Export a trained network from the weights saved during the search (retrains only a trial
+    that has none, deterministically from its seed and fidelity, and says so)."""
+    from ..config import build_space
+    from ..export import METRICS_FILE, export_trial, pick_trial
+    from ..objectives import parse_objectives
+    from .report import open_study_record
 
-    if not Path(storage).is_file():
-        raise ConfigError(f"storage file {storage!r} not found")
-    store = SQLiteStore(storage)
-    if name is None:
-        names = store.study_names()
-        if len(names) != 1:
-            raise ConfigError(
-                f"{storage} holds {len(names)} studies; name one of: {', '.join(names) or 'none'}"
-            )
-        name = names[0]
-    study = load_study(name, store, {"data": data})
-    from ..export import METRICS_FILE, export_study
+    store, record = open_study_record(storage, name)
+    trials = store.trials(record.study_id)
+    objective = parse_objectives(record.config.get("objectives") or ["valid_accuracy:max"])[0]
+    chosen = pick_trial(record.name, trials, objective, trial)
+    folder = store.artifacts.trial_dir(record.name, chosen.number)
+    if (folder / "checkpoint.pt").is_file():
+        space = build_space(record.config)
+        path, retrained = export_trial(chosen, space, out, folder)
+    else:
+        from ..study.api import load_study
 
-    folder = export_study(study, out, trial)
-    import json
-
-    summary = json.loads((folder / METRICS_FILE).read_text())
-    retrained = summary["retrained"]
-    note = "matches the stored trial" if summary.get("matches_record") else (
-        "WARNING: differs from the stored trial (different torch version, threads or data?)"
-    )
-    metric = "dice" if "valid_dice" in retrained else "accuracy"  # segmentation studies score Dice
-    fmt = ".4f" if metric == "dice" else ".2f"
-    typer.echo(
-        f"exported to {folder}: valid_{metric}={retrained[f'valid_{metric}']:{fmt}} "
-        f"test_{metric}={retrained[f'test_{metric}']:{fmt}} ({note})"
-    )
+        typer.echo(f"trial {chosen.number} has no saved weights in {folder}: retraining it "
+                   "(deterministic, from its seed and fidelity)", err=True)  # fmt: skip
+        study = load_study(record.name, store, {"data": data})
+        path, retrained = export_trial(chosen, study.space, out, None, study.evaluator, study.fidelity)
+    summary = json.loads((path / METRICS_FILE).read_text())
+    recorded = summary.get("recorded", {})
+    if retrained:
+        ok = summary.get("matches_record")
+        note = "retrained; " + ("matches the stored trial" if ok else
+                                "WARNING: differs from the stored trial (torch version, threads or data?)")
+    else:
+        note = "saved weights, not retrained"
+    metric = objective.name
+    typer.echo(f"exported trial {chosen.number} to {path}: {metric}={recorded.get(metric)} ({note})")

@@ -19,41 +19,48 @@ def _open(storage: str):
     return SQLiteStore(storage)
 
 
-def report(
-    name: Optional[str] = typer.Argument(None, help="study name (optional if the file has one)"),
-    storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),
-    data: Optional[str] = typer.Option(None, help="benchmark data folder"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-    top: int = typer.Option(10, help="rows in the text table of top trials"),
-) -> None:
-    """Summarise a study: counts by state, best trial, Pareto front when multi-objective."""
-    from ..report.summary import study_summary
-    from ..study.api import load_study
-
+def open_study_record(storage: str, name: str | None):
+    """(store, record) of study ``name``, or of the only study in the file when no name is given."""
     store = _open(storage)
-    names = store.study_names()
     if name is None:
+        names = store.study_names()
         if len(names) != 1:
             raise ConfigError(
                 f"{storage} holds {len(names)} studies; name one of: {', '.join(names) or 'none'}"
             )
         name = names[0]
-    study = load_study(name, store, {"data": data})
-    summary = study_summary(study)
+    return store, store.get_study(name)
+
+
+def report(
+    name: Optional[str] = typer.Argument(None, help="study name (optional if the file has one)"),
+    storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    top: int = typer.Option(10, help="rows in the text table of top trials"),
+) -> None:
+    """Summarise a study from its file alone: counts by state, best trial, Pareto front."""
+    from ..report.summary import study_summary
+
+    if top < 0:
+        raise ConfigError(f"--top must be >= 0, got {top}")
+    store, record = open_study_record(storage, name)
+    trials = store.trials(record.study_id)
+    summary = study_summary(record, trials)
     if as_json:
-        typer.echo(json.dumps(summary))
+        typer.echo(json.dumps(summary, allow_nan=False))
         return
-    _print_text(study, summary, top)
+    _print_text(trials, summary, top)
 
 
-def _print_text(study: Any, summary: dict[str, Any], top: int) -> None:
+def _print_text(trials: list, summary: dict[str, Any], top: int) -> None:
+    import sys
+
     from rich.console import Console
     from rich.table import Table
 
-    from ..trial import TrialState
+    from ..objectives import parse_objectives
+    from ..report.summary import ranked
     from .search import print_result
-
-    import sys
 
     # full architecture strings matter more than fitting 80 columns when output is piped
     console = Console(width=None if sys.stdout.isatty() else 200)
@@ -76,13 +83,12 @@ def _print_text(study: Any, summary: dict[str, Any], top: int) -> None:
             table.add_row(point["arch"], *[f"{point['metrics'].get(k, float('nan')):.4g}" for k in keys])
         console.print(table)
         return
-    objective = study.objectives[0]
-    complete = [t for t in study.trials if t.state == TrialState.COMPLETE and t.values]
-    complete.sort(key=lambda t: -objective.sign * t.values[0])
-    table = Table(title=f"top {min(top, len(complete))} trials by {objective}")
+    objective = parse_objectives(summary["objectives"])[0]
+    best = ranked(trials, objective)
+    table = Table(title=f"top {min(top, len(best))} trials by {objective}")
     for col in ("#", "arch", objective.name, "test_accuracy", "seconds"):
         table.add_column(col)
-    for t in complete[:top]:
+    for t in best[:top]:
         test = t.metrics.get("test_accuracy")
         table.add_row(str(t.number), t.arch, f"{t.values[0]:.4g}",
                       "-" if test is None else f"{test:.4g}", f"{t.duration or 0:.2f}")  # fmt: skip

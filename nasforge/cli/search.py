@@ -96,9 +96,9 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
         typer.echo(f"\ninterrupted; continue with: nasforge resume {study.name} --storage {storage}",
                    err=True)  # fmt: skip
         raise typer.Exit(130)
-    summary = study_summary(study)
+    summary = study_summary(study.record, study.trials)
     if as_json:
-        typer.echo(json.dumps(summary))
+        typer.echo(json.dumps(summary, allow_nan=False))
         return
     print_result(summary)
 

@@ -36,7 +36,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..architecture import Architecture
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, TrialPruned
 from ..paths import data_file
 from ..spaces.nb201 import NUM_ARCHS, OPS, NB201Space
 from .base import Evaluator
@@ -193,12 +193,14 @@ class NB201Tabular(Evaluator):
         self.space.validate(arch)
         fidelity = self._fidelity(fidelity)
         index = self.space.index(arch)
-        metrics: dict[str, Any] = {}
         accuracy = self._table("accuracy")
-        for metric, column in accuracy_columns(self.dataset, fidelity).items():
-            value = float(accuracy.column(column)[index])
-            if value == value:  # NaN: missing cell
-                metrics[metric] = value
+        if context is not None:  # the learning curve the table holds: every fidelity up to this one
+            for step in (f for f in FIDELITIES if f <= fidelity):
+                reached = self._accuracies(accuracy, index, step)
+                context.report(step, reached)
+                if context.should_prune():
+                    raise TrialPruned(f"pruned at {step} epochs", metrics=reached)
+        metrics: dict[str, Any] = self._accuracies(accuracy, index, fidelity)
         ops = self.space.ops(arch)
         metrics["params"] = nb201_params(ops, NUM_CLASSES[self.dataset])
         metrics["flops"] = nb201_flops(ops, self.dataset)
@@ -211,6 +213,14 @@ class NB201Tabular(Evaluator):
                     metrics[metric] = value
         metrics["nb201_index"] = index
         return metrics
+
+    def _accuracies(self, accuracy: Any, index: int, fidelity: int) -> dict[str, float]:
+        out = {}
+        for metric, column in accuracy_columns(self.dataset, fidelity).items():
+            value = float(accuracy.column(column)[index])
+            if value == value:  # NaN: missing cell
+                out[metric] = value
+        return out
 
     def prepare(self) -> None:
         """Load (and check) the tables now, so a malformed file fails before the study starts."""

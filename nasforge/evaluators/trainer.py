@@ -208,6 +208,11 @@ class TrainerEvaluator(Evaluator):
         """Extra metrics of the trained model (after test scoring); none for classification."""
         return {}
 
+    @staticmethod
+    def _export_info(dataset) -> dict[str, Any]:
+        """Dataset facts export writes out (class names; a segmentation set's preprocessing)."""
+        return {k: dataset.info[k] for k in ("class_names", "preprocessing") if k in dataset.info}
+
     def data(self):
         """The split, normalised dataset (cached per process by ``load_dataset``)."""
         from ..data.load import load_dataset
@@ -296,7 +301,13 @@ class TrainerEvaluator(Evaluator):
             eval_batch_size=self.eval_batch_size, task=task, context=context, resume=resume,
         )
         if path is not None:
-            save_checkpoint(path, key, model, optimizer, schedule, data_order, result)
+            meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
+                    "mean": list(dataset.mean), "std": list(dataset.std), "hparams": hparams,
+                    "batch_size": self.batch_size, "schedule": self.schedule,
+                    "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
+                    "model_options": self.model_options, "model_factory": self.config()["model_factory"],
+                    "output": "logits", **self._export_info(dataset)}
+            save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once
         m = task.metric
@@ -320,7 +331,7 @@ class TrainerEvaluator(Evaluator):
         model.eval()
         return TrainedModel(model, metrics, dict(hparams), dataset.input_shape,
                             dataset.num_classes, dataset.mean, dataset.std,
-                            {k: dataset.info[k] for k in ("class_names", "preprocessing") if k in dataset.info})
+                            self._export_info(dataset))
 
     def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
         """An untrained network for ``arch`` (the space's builder, or ``model_factory``)."""

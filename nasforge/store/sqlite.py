@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import StorageError
+from .artifacts import ArtifactStore
 from ..trial import Trial, TrialState
 
 _SCHEMA = """
@@ -25,7 +26,8 @@ CREATE TABLE IF NOT EXISTS studies (
     name TEXT NOT NULL UNIQUE,
     config TEXT NOT NULL,
     strategy_state TEXT,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    scheduler_state TEXT
 );
 CREATE TABLE IF NOT EXISTS trials (
     study_id INTEGER NOT NULL REFERENCES studies(study_id),
@@ -41,18 +43,29 @@ CREATE TABLE IF NOT EXISTS trials (
     finished REAL,
     PRIMARY KEY (study_id, number)
 );
+CREATE TABLE IF NOT EXISTS intermediate (
+    study_id INTEGER NOT NULL REFERENCES studies(study_id),
+    number INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    metrics TEXT NOT NULL,
+    PRIMARY KEY (study_id, number, step)
+);
 """
+
+Reports = Iterable[tuple[int, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class StudyRecord:
-    """A study row: its id, name, the config it was created with, and the last strategy state."""
+    """A study row: its id, name, the config it was created with, and the last strategy and
+    scheduler states (saved in the same transactions as the trials)."""
 
     study_id: int
     name: str
     config: dict[str, Any]
     strategy_state: dict[str, Any] | None
     created: float
+    scheduler_state: dict[str, Any] | None = None
 
 
 class SQLiteStore:
@@ -60,6 +73,7 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
+        self.artifacts = ArtifactStore(self.path)
         if self.path != ":memory:":
             parent = Path(self.path).expanduser().resolve().parent
             if not parent.is_dir():
@@ -70,6 +84,9 @@ class SQLiteStore:
             # NORMAL is durable against process crashes (kill -9); only power loss can lose the tail.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(studies)")}
+            if "scheduler_state" not in columns:  # a file written before schedulers were saved
+                self._db.execute("ALTER TABLE studies ADD COLUMN scheduler_state TEXT")
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path!r} is not a nasforge study file: {exc}") from exc
 
@@ -94,7 +111,8 @@ class SQLiteStore:
 
     def get_study(self, name: str) -> StudyRecord:
         row = self._db.execute(
-            "SELECT study_id, name, config, strategy_state, created FROM studies WHERE name = ?",
+            "SELECT study_id, name, config, strategy_state, created, scheduler_state FROM studies "
+            "WHERE name = ?",
             (name,),
         ).fetchone()
         if row is None:
@@ -102,7 +120,8 @@ class SQLiteStore:
             known = ", ".join(repr(n) for n in names) if names else "none"
             raise StorageError(f"no study {name!r} in {self.path}; studies there: {known}")
         state = json.loads(row[3]) if row[3] else None
-        return StudyRecord(row[0], row[1], json.loads(row[2]), state, row[4])
+        scheduler = json.loads(row[5]) if row[5] else None
+        return StudyRecord(row[0], row[1], json.loads(row[2]), state, row[4], scheduler)
 
     def study_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM studies ORDER BY study_id")]
@@ -130,9 +149,20 @@ class SQLiteStore:
             )
             self._save_state(study_id, state)
 
-    def finish_trial(self, study_id: int, trial: Trial, state: dict[str, Any] | None) -> None:
-        """Record a trial's final state together with the strategy state after the tell."""
+    def finish_trial(
+        self,
+        study_id: int,
+        trial: Trial,
+        state: dict[str, Any] | None,
+        scheduler_state: dict[str, Any] | None = None,
+        reports: Reports = (),
+    ) -> None:
+        """Record a trial's final state, its intermediate reports, and the strategy (and
+        scheduler) state after the tell, in one transaction."""
         with self._tx():
+            self._save_reports(study_id, trial.number, reports)
+            if scheduler_state is not None:
+                self._save_scheduler(study_id, scheduler_state)
             self._db.execute(
                 "UPDATE trials SET state = ?, vals = ?, metrics = ?, error = ?, started = ?, "
                 "finished = ?, fidelity = ? WHERE study_id = ? AND number = ?",
@@ -150,6 +180,42 @@ class SQLiteStore:
             )
             if state is not None:
                 self._save_state(study_id, state)
+
+    def promote_trial(
+        self,
+        study_id: int,
+        number: int,
+        fidelity: int,
+        scheduler_state: dict[str, Any] | None,
+        reports: Reports = (),
+    ) -> None:
+        """A trial runs on at ``fidelity``: store its reports so far, its new fidelity and the
+        scheduler state that decided it, together (a kill now re-runs it at ``fidelity``)."""
+        with self._tx():
+            self._save_reports(study_id, number, reports)
+            self._db.execute(
+                "UPDATE trials SET fidelity = ? WHERE study_id = ? AND number = ?",
+                (fidelity, study_id, number),
+            )
+            if scheduler_state is not None:
+                self._save_scheduler(study_id, scheduler_state)
+
+    def intermediate(self, study_id: int) -> dict[int, list[tuple[int, dict[str, Any]]]]:
+        """Every trial's intermediate reports: ``{number: [(step, metrics), ...]}`` by step."""
+        out: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        for number, step, metrics in self._db.execute(
+            "SELECT number, step, metrics FROM intermediate WHERE study_id = ? ORDER BY number, step",
+            (study_id,),
+        ):
+            out.setdefault(number, []).append((step, json.loads(metrics)))
+        return out
+
+    def delete_study(self, name: str) -> None:
+        """Remove a study, its trials and reports (its artifact folder is the caller's to remove)."""
+        study_id = self.get_study(name).study_id
+        with self._tx():
+            for table in ("intermediate", "trials", "studies"):
+                self._db.execute(f"DELETE FROM {table} WHERE study_id = ?", (study_id,))
 
     def trials(self, study_id: int, states: Iterable[TrialState] | None = None) -> list[Trial]:
         query = (
@@ -171,6 +237,18 @@ class SQLiteStore:
         return int(row[0])
 
     # --- internals ---------------------------------------------------------------------------------
+
+    def _save_reports(self, study_id: int, number: int, reports: Reports) -> None:
+        # a re-run after a kill reports the same steps again with the same values: replace is safe
+        self._db.executemany(
+            "INSERT OR REPLACE INTO intermediate (study_id, number, step, metrics) VALUES (?, ?, ?, ?)",
+            [(study_id, number, int(step), json.dumps(metrics)) for step, metrics in reports],
+        )
+
+    def _save_scheduler(self, study_id: int, state: dict[str, Any]) -> None:
+        self._db.execute(
+            "UPDATE studies SET scheduler_state = ? WHERE study_id = ?", (json.dumps(state), study_id)
+        )
 
     def _save_state(self, study_id: int, state: dict[str, Any]) -> None:
         self._db.execute(

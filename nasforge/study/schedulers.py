@@ -15,8 +15,12 @@ goes through ``report``)::
     elif decision.action == STOP:     record PRUNED at `fidelity`
     else:                             record COMPLETE
 
-Running on means evaluating again at the higher fidelity: free for tabular benchmarks, a longer
-training run for the trainer (which may resume from a checkpoint if it keeps one).
+Running on means evaluating again at the higher fidelity: free for tabular benchmarks, and for the
+trainer a continuation from the checkpoint it saved in the trial's folder (no retraining).
+
+``mode="prune"`` is the other way round, as Optuna's pruners work: every trial is submitted at the
+top fidelity, reports at each step through its TrialContext, and stops itself when a report at a
+rung falls below the bar in the :class:`PruneRule` the scheduler gave it at submission.
 Both rules are asynchronous: a decision uses only the results recorded so far, never waits for a
 rung to fill up, so free workers are never idle.
 """
@@ -31,8 +35,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ConfigError
+from .context import PruneRule
 from ..validation import check_int, is_integer
 
+MODES = ("promote", "prune")
 CONTINUE = "continue"
 STOP = "stop"
 COMPLETE = "complete"
@@ -51,8 +57,11 @@ class Scheduler(ABC):
 
     name = "scheduler"
 
-    def __init__(self, fidelities: Sequence[int]) -> None:
+    def __init__(self, fidelities: Sequence[int], mode: str = "promote") -> None:
         owner = type(self).__name__
+        if mode not in MODES:
+            raise ConfigError(f"parameter mode of {owner} must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode
         values = list(fidelities) if isinstance(fidelities, (list, tuple)) else None
         if (
             not values
@@ -68,7 +77,28 @@ class Scheduler(ABC):
         self.recorded: dict[int, dict[int, float]] = {f: {} for f in self.fidelities}
 
     def first_fidelity(self) -> int:
-        return self.fidelities[0]
+        return self.fidelities[0] if self.mode == "promote" else self.fidelities[-1]
+
+    def prune_rule(self, metric: str, sign: float) -> PruneRule | None:
+        """The bars a new trial's reports must clear (``mode="prune"``), from the scores so far."""
+        if self.mode != "prune":
+            return None
+        bars = {}
+        for rung, fidelity in enumerate(self.fidelities[:-1]):
+            bar = self._bar(sorted(self.recorded[fidelity].values(), reverse=True), rung)
+            if bar is not None:
+                bars[fidelity] = bar
+        return PruneRule(metric, sign, bars)
+
+    def observe(self, number: int, reports: Sequence[tuple[int, dict]], metric: str, sign: float) -> None:
+        """Record a finished trial's reports at rung steps (``mode="prune"``)."""
+        for step, metrics in reports:
+            if step in self.recorded and metric in metrics:
+                try:
+                    score = sign * float(metrics[metric])
+                except (TypeError, ValueError):
+                    continue
+                self.recorded[step][number] = score if math.isfinite(score) else -math.inf
 
     def report(self, number: int, fidelity: int, score: float) -> Decision:
         """Record ``score`` (larger is better) of trial ``number`` at ``fidelity``; decide."""
@@ -92,6 +122,11 @@ class Scheduler(ABC):
     @abstractmethod
     def _stop(self, score: float, others: list[float], rung: int) -> bool:
         """Whether a trial scoring ``score`` at ``rung`` stops, given the other trials' scores."""
+
+    @abstractmethod
+    def _bar(self, others_desc: list[float], rung: int) -> float | None:
+        """The lowest score that does not stop, given the others' scores (best first); None when
+        nothing stops yet. Must agree with :meth:`_stop`."""
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable record of the scores seen (keys become strings in JSON)."""
@@ -128,8 +163,8 @@ class MedianStopping(Scheduler):
 
     name = "median"
 
-    def __init__(self, fidelities: Sequence[int], min_trials: int = 3) -> None:
-        super().__init__(fidelities)
+    def __init__(self, fidelities: Sequence[int], min_trials: int = 3, mode: str = "promote") -> None:
+        super().__init__(fidelities, mode)
         if not _is_positive_int(min_trials):
             raise ConfigError(
                 "parameter min_trials of MedianStopping must be a positive integer, "
@@ -141,6 +176,11 @@ class MedianStopping(Scheduler):
         if len(others) < self.min_trials:
             return False
         return score < float(np.median(others))
+
+    def _bar(self, others_desc: list[float], rung: int) -> float | None:
+        if len(others_desc) < self.min_trials:
+            return None
+        return float(np.median(others_desc))
 
 
 class ASHA(Scheduler):
@@ -159,18 +199,25 @@ class ASHA(Scheduler):
         eta: int = 3,
         min_fidelity: int | None = None,
         max_fidelity: int | None = None,
+        mode: str = "promote",
     ) -> None:
         check_int("ASHA", "eta", eta, 2)
         if fidelities is None:
             fidelities = geometric_rungs(min_fidelity, max_fidelity, eta)
         elif min_fidelity is not None or max_fidelity is not None:
             raise ConfigError("ASHA takes either fidelities or min_fidelity/max_fidelity, not both")
-        super().__init__(fidelities)
+        super().__init__(fidelities, mode)
         self.eta = eta
 
     def _stop(self, score: float, others: list[float], rung: int) -> bool:
         better = sum(1 for s in others if s > score)
         return better * self.eta >= len(others) + 1
+
+    def _bar(self, others_desc: list[float], rung: int) -> float | None:
+        # going on needs fewer than (n + 1) / eta others strictly better: at least the k-th best
+        n = len(others_desc)
+        allowed = -(-(n + 1) // self.eta) - 1  # ceil((n + 1) / eta) - 1 others may be better
+        return others_desc[allowed] if allowed < n else None
 
 
 def geometric_rungs(min_fidelity: int | None, max_fidelity: int | None, eta: int) -> list[int]:

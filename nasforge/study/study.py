@@ -61,7 +61,10 @@ class Study:
         if record.strategy_state is not None:
             strategy.load_state_dict(record.strategy_state)
         if scheduler is not None:
-            scheduler.restore(self.trials, self.objectives[0].sign)
+            if record.scheduler_state is not None:
+                scheduler.load_state_dict(record.scheduler_state)
+            else:  # a study stored before scheduler states were saved
+                scheduler.restore(self.trials, self.objectives[0].sign)
 
     @property
     def name(self) -> str:
@@ -93,7 +96,6 @@ class Study:
             raise ConfigError("optimize needs a budget: n_trials and/or timeout")
         if n_trials is not None and n_trials < 0:
             raise ConfigError(f"n_trials must be >= 0, got {n_trials}")
-        deadline = None if timeout is None else time.monotonic() + timeout
         study_id = self.record.study_id
         inflight: dict[int, Trial] = {}
         archs: dict[int, Architecture] = {}
@@ -101,6 +103,8 @@ class Study:
         next_number = self.store.next_number(study_id)
 
         self.executor.start(self.evaluator)  # executors prepare it where trials run
+        # the clock starts once workers are ready: loading data is not search time
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             for trial in self.store.trials(study_id, [TrialState.RUNNING]):
                 trial.started = time.time()
@@ -145,12 +149,19 @@ class Study:
     def _submit(self, trial: Trial, arch: Architecture, inflight: dict, archs: dict) -> None:
         inflight[trial.number] = trial
         archs[trial.number] = arch
-        self.executor.submit(Task(trial.number, arch, trial.fidelity, trial.seed))
+        self.executor.submit(self._task(trial, arch))
+
+    def _task(self, trial: Trial, arch: Architecture) -> Task:
+        folder = self.store.artifacts.trial_dir(self.name, trial.number)
+        rule = None
+        if self.scheduler is not None:
+            rule = self.scheduler.prune_rule(self.objectives[0].name, self.objectives[0].sign)
+        return Task(trial.number, arch, trial.fidelity, trial.seed, str(folder), rule)
 
     def _runs_on(self, outcome: Outcome, inflight: dict, archs: dict) -> bool:
         """Ask the scheduler whether a successful trial runs on at a higher fidelity (resubmitted
         at once, staying RUNNING); otherwise mark a stopped one pruned at the fidelity reached."""
-        if self.scheduler is None or outcome.metrics is None:
+        if self.scheduler is None or outcome.metrics is None or self.scheduler.mode != "promote":
             return False
         trial = inflight[outcome.number]
         try:
@@ -160,7 +171,11 @@ class Study:
         decision = self.scheduler.report(trial.number, trial.fidelity, self.objectives[0].sign * value)
         if decision.action == "continue":
             trial.fidelity = decision.fidelity
-            self.executor.submit(Task(trial.number, archs[trial.number], trial.fidelity, trial.seed))
+            self.store.promote_trial(
+                self.record.study_id, trial.number, trial.fidelity, self.scheduler.state_dict(),
+                outcome.reports,
+            )
+            self.executor.submit(self._task(trial, archs[trial.number]))
             return True
         outcome.pruned = decision.action == "stop"
         outcome.extra["fidelity"] = trial.fidelity
@@ -174,14 +189,27 @@ class Study:
                 trial.values = values_of(outcome.metrics, self.objectives)
                 trial.state = TrialState.PRUNED if outcome.pruned else TrialState.COMPLETE
             except (KeyError, ValueError) as exc:
-                trial.state, trial.error = TrialState.FAILED, str(exc).strip("'\"")
+                if outcome.pruned:  # stopped before every objective was measured
+                    trial.state = TrialState.PRUNED
+                else:
+                    trial.state, trial.error = TrialState.FAILED, str(exc).strip("'\"")
         else:
             trial.state, trial.error = TrialState.FAILED, outcome.error or "unknown error"
         if "fidelity" in outcome.extra:
             trial.fidelity = outcome.extra["fidelity"]
+        elif outcome.pruned and outcome.reports:
+            trial.fidelity = outcome.reports[-1][0]  # pruned in the trial: the step reached
+        scheduler_state = None
+        if self.scheduler is not None:
+            if self.scheduler.mode == "prune":
+                objective = self.objectives[0]
+                self.scheduler.observe(trial.number, outcome.reports, objective.name, objective.sign)
+            scheduler_state = self.scheduler.state_dict()
         told = trial.values if trial.state == TrialState.COMPLETE else None
         self.strategy.tell(arch, told)
-        self.store.finish_trial(self.record.study_id, trial, self.strategy.state_dict())
+        self.store.finish_trial(
+            self.record.study_id, trial, self.strategy.state_dict(), scheduler_state, outcome.reports
+        )
         return trial
 
 
@@ -194,10 +222,13 @@ def best_of(trials: Sequence[Trial], objective: Objective) -> Trial | None:
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
     if not complete:
         return None
-    return min(
-        complete,
-        key=lambda t: (-objective.sign * t.values[0], _as_float(t.metrics.get("params")), t.number),
-    )
+    return min(complete, key=lambda t: best_key(t, objective))
+
+
+def best_key(trial: Trial, objective: Objective) -> tuple[float, float, int]:
+    """Sort key of "best" (smaller is better), shared by best_of, the report and export."""
+    params = trial.metrics.get("params_m", trial.metrics.get("params"))
+    return (-objective.sign * trial.values[0], _as_float(params), trial.number)
 
 
 def _as_float(value: Any) -> float:

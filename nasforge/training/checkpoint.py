@@ -21,11 +21,16 @@ from .loop import FitResult
 
 def save_checkpoint(
     path: Path, key: dict[str, Any], model: torch.nn.Module, optimizer: Any, schedule: Any,
-    data_order: torch.Generator, result: FitResult,
+    data_order: torch.Generator, result: FitResult, meta: dict[str, Any] | None = None,
 ) -> None:
-    """Write atomically (temp file + rename): a kill never leaves half a checkpoint."""
+    """Write atomically (temp file + rename): a kill never leaves half a checkpoint.
+
+    ``meta`` describes the network for export (input shape, classes, normalisation, the
+    hyperparameters it was trained with), so exporting needs neither the data nor the evaluator.
+    """
     state = {
         "key": key,
+        "meta": dict(meta or {}),
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "schedule": None if schedule is None else schedule.state_dict(),
@@ -62,8 +67,9 @@ def load_checkpoint(
 
 
 def load_best_weights(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(kept weights, checkpoint key) of a finished trial, for export."""
+    """(kept weights, meta) of a finished trial, for export."""
     state = torch.load(path, map_location="cpu", weights_only=False)
     result = state["result"]
     weights = result["best_state"] if result.get("best_state") is not None else state["model"]
-    return weights, state["key"]
+    meta = {**state.get("meta", {}), "epochs": result["epochs"], "best_epoch": result["best_epoch"]}
+    return weights, meta
