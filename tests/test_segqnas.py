@@ -47,17 +47,21 @@ def test_space_priors_members_and_feasibility():
 def test_search_on_synthetic_from_cli(tmp_path, capsys):
     db = tmp_path / "s.db"
     args = ["search", "--space", "unet", "--strategy", "qnas", "--evaluator", "segmentation",
-            "--dataset", "synthetic", "--name", "syn",
-            "--storage", str(db), *TINY]  # fmt: skip
+            "--dataset", "synthetic", "--name", "syn", "--storage", str(db),
+            "--scheduler", "median", "-o", "scheduler.fidelities=[1, 2]", *TINY]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "valid_dice=" in out
     store = SQLiteStore(db)
-    trials = store.trials(store.get_study("syn").study_id)
+    study_id = store.get_study("syn").study_id
+    trials = store.trials(study_id)
     done = [t for t in trials if t.state.value == "COMPLETE"]
-    assert len(done) == 2
+    assert len(done) >= 1 and len(trials) == 2
     for t in done:
         assert 0.0 <= t.metrics["valid_dice"] <= 1.0 and "test_dice_shape1" in t.metrics
+    curves = store.intermediate(study_id)  # per-epoch Dice reached the context (median stopping)
+    assert all(0.0 <= metrics["valid_dice"] <= 1.0 for t in trials for _, metrics in curves[t.number])
+    assert [step for step, _ in curves[trials[0].number]] == [1, 2]
 
 
 def _write_decathlon(root: Path, cases: int = 4, shape=(16, 16, 5)) -> Path:
