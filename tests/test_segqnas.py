@@ -158,3 +158,32 @@ def test_mni_loader_slabs_do_not_leak():
         za, zb = data.positions[a], data.positions[b]
         assert np.abs(za[:, None] - zb[None, :]).min() > gap  # neighbouring slices never straddle
     assert np.bincount(data.groups).max() == 5  # a slab of 6 minus its gap of 1
+
+
+def test_decathlon_multimodal_channels_and_constant_slices(tmp_path):
+    from nasforge.data.segmentation import load_segmentation, preprocess_volume
+
+    root = tmp_path / "Task05_Tiny"
+    (root / "imagesTr").mkdir(parents=True)
+    (root / "labelsTr").mkdir()
+    rng = np.random.default_rng(1)
+    entries = []
+    for i in range(5):
+        image = rng.normal(100, 10, (20, 20, 3, 2)).astype(np.float32)
+        image[:, :, 0] = 7.0  # a constant slice: z-scoring must not divide by zero
+        label = rng.integers(0, 3, (20, 20, 3)).astype(np.uint8)
+        nib.save(nib.Nifti1Image(image, np.eye(4)), str(root / "imagesTr" / f"p{i}.nii.gz"))
+        nib.save(nib.Nifti1Image(label, np.eye(4)), str(root / "labelsTr" / f"p{i}.nii.gz"))
+        entries.append({"image": f"./imagesTr/p{i}.nii.gz", "label": f"./labelsTr/p{i}.nii.gz"})
+    (root / "dataset.json").write_text(json.dumps({
+        "modality": {"0": "T2", "1": "ADC"}, "labels": {"0": "background", "1": "PZ", "2": "TZ"},
+        "training": entries}))
+    data = load_segmentation(str(root), size=16, seed=0)
+    assert data.input_shape == (2, 16, 16) and data.num_classes == 3
+    assert data.y_train.shape[1:] == (16, 16) and np.isfinite(data.x_train).all()
+    groups = data.info["groups"]
+    assert not set(groups["train"]) & set(groups["valid"]) and not set(groups["train"]) & set(groups["test"])
+    assert sum(len(g) for g in groups.values()) == 5
+    assert len(data.y_train) + len(data.y_valid) + len(data.y_test) == 5 * 3  # whole volumes per side
+    flat = preprocess_volume(np.full((8, 8, 2), -1000.0), ["ct"], 8)
+    assert np.all(flat == 0.0)  # constant CT slices: zeros, not NaN
