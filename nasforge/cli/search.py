@@ -11,7 +11,7 @@ import typer
 from ..config import load_config_file, parse_config
 from .common import Progress, parse_assignments
 
-SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "params", "flops", "latency", "train_time")
+SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "valid_dice", "test_dice", "params", "flops", "latency", "train_time")
 
 
 def search(
