@@ -187,3 +187,15 @@ def test_decathlon_multimodal_channels_and_constant_slices(tmp_path):
     assert len(data.y_train) + len(data.y_valid) + len(data.y_test) == 5 * 3  # whole volumes per side
     flat = preprocess_volume(np.full((8, 8, 2), -1000.0), ["ct"], 8)
     assert np.all(flat == 0.0)  # constant CT slices: zeros, not NaN
+
+
+def test_qnas_runs_unmodified_on_the_unet_space():
+    from nasforge.strategies.qnas import QNAS
+    from nasforge.testing.conformance import check_strategy
+
+    space = UNetSpace(max_nodes=4, max_down=2)
+
+    def fitness(arch):  # a cheap stand-in score: prefers downscaling cells with kernel 5
+        return [sum(n.startswith("down") + n.endswith("_5") for n in arch.string.split(">"))]
+
+    check_strategy(lambda seed: QNAS(space, seed=seed, preset="small_budget", reduction_limit=2), space, fitness)
