@@ -95,12 +95,6 @@ class SegmentationEvaluator(TrainerEvaluator):
 
         return Segmentation(dataset.num_classes)
 
-    def hparams(self, arch) -> dict[str, Any]:
-        if self.model_factory is not None:  # a baseline ignores the searched architecture
-            return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay,
-                    "optimizer": self.optimizer}
-        return super().hparams(arch)
-
     def task_metrics(self, model, splits, result, task, dataset) -> dict[str, Any]:
         from ..training.segmentation import split_stats
 
