@@ -13,13 +13,13 @@ nib = pytest.importorskip("nibabel", reason="segmentation extra (nibabel) not in
 pytest.importorskip("monai", reason="segmentation extra (monai) not installed")
 torch = pytest.importorskip("torch")
 
-from nasforge.cli.app import main  # noqa: E402
-from nasforge.errors import ArchitectureError  # noqa: E402
-from nasforge.models import build_model  # noqa: E402
-from nasforge.spaces.unet import UNetSpace  # noqa: E402
-from nasforge.store import SQLiteStore  # noqa: E402
-from nasforge.strategies.qnas_quantum import initial_probabilities  # noqa: E402
-from nasforge.testing.conformance import check_space  # noqa: E402
+from nasforge.cli.app import main
+from nasforge.errors import ArchitectureError
+from nasforge.models import build_model
+from nasforge.spaces.unet import UNetSpace
+from nasforge.store import SQLiteStore
+from nasforge.strategies.qnas_quantum import initial_probabilities
+from nasforge.testing.conformance import check_space
 
 TINY = ["--objective", "valid_dice:max", "--trials", "2", "--seed", "0", "-o", "evaluator.size=16", "-o", "evaluator.epochs=2",
         "-o", "evaluator.last_k=2", "-o", "evaluator.batch_size=8", "-o", "space.max_nodes=2",

@@ -22,9 +22,10 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -147,7 +148,11 @@ def mni152_tissue(
     grouped into slabs of ``slab`` consecutive slices, the first ``gap`` of each dropped.
     """
     require("nilearn", "segmentation")
-    from nilearn.datasets import load_mni152_gm_template, load_mni152_template, load_mni152_wm_template
+    from nilearn.datasets import (
+        load_mni152_gm_template,
+        load_mni152_template,
+        load_mni152_wm_template,
+    )
 
     if resolution not in (1, 2):
         raise ConfigError(f"mni152 resolution must be 1 or 2 (mm), got {resolution!r}")
@@ -236,14 +241,14 @@ def group_split(
     if len(unique) < 3:
         raise DataError(f"{len(unique)} volumes / slabs: a train / valid / test split needs >= 3")
     order = np.random.default_rng(seed).permutation(unique)
-    n_test = min(max(1, int(round(len(order) * test_fraction))), len(order) - 2)
+    n_test = min(max(1, round(len(order) * test_fraction)), len(order) - 2)
     test, rest = order[:n_test], order[n_test:]
     if folds is not None:
         if not 2 <= folds <= len(rest) or not 0 <= fold < folds:
             raise ConfigError(f"folds must be in 2..{len(rest)} and fold in 0..folds-1, got folds={folds}, fold={fold}")
         valid = np.array_split(rest, folds)[fold]
     else:
-        n_valid = min(max(1, int(round(len(order) * valid_fraction))), len(rest) - 1)
+        n_valid = min(max(1, round(len(order) * valid_fraction)), len(rest) - 1)
         valid = rest[:n_valid]
     return ~np.isin(groups, np.concatenate([test, valid])), np.isin(groups, valid), np.isin(groups, test)
 

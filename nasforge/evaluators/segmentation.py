@@ -13,7 +13,8 @@ Baselines train through the same evaluator and splits: ``model_factory: monai_un
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..errors import ConfigError
 from .trainer import TrainerEvaluator

@@ -18,7 +18,8 @@ network whose downscalings the input size cannot hold.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F

@@ -29,8 +29,9 @@ can steer the search away from networks the input size cannot hold; the builder 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..architecture import Architecture, Categorical, Gene, GeneValue, LabelledDAG
 from ..errors import ArchitectureError, ConfigError
