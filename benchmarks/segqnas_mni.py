@@ -138,7 +138,8 @@ def main() -> None:
         ratio = final["SegQNAS best"][0]["params"] / final["MONAI UNet"][0]["params"]
         print(f"\ntarget (Dice >= MONAI UNet with <= 25 % of its params): Dice {ours:.4f} vs {monai:.4f}, "
               f"params {100 * ratio:.1f} % -> {'met' if ours >= monai and ratio <= 0.25 else 'not met'}")
-    write_json("segqnas_mni", {
+    name = "segqnas_mni" if args.search_seed == 0 else f"segqnas_mni_s{args.search_seed}"
+    write_json(name, {
         "data": "nilearn MNI152 1mm T1 + GM/WM maps (bundled), axial slices, slab split (10, gap 2)",
         "size": args.size, "epochs": args.epochs, "search_seed": args.search_seed, "training_seeds": args.seeds,
         "trials_per_search": args.trials, "timeout_per_search_s": args.timeout, "workers": args.workers,
