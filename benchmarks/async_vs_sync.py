@@ -36,7 +36,7 @@ class SleepyNB201(Evaluator):
 
     def evaluate(self, arch, fidelity, seed, context=None):
         metrics = self.inner.evaluate(arch, fidelity, seed)
-        time.sleep(self.base + self.scale * metrics["flops"] / self.max_flops)
+        time.sleep(self.base + self.scale * metrics["flops_m"] / self.max_flops)
         return metrics
 
 
@@ -49,7 +49,7 @@ def run(mode_sync: bool, seed: int, trials: int, workers: int, scale: float, bas
 
     space = NB201Space()
     inner = NB201Tabular(space, dataset="cifar10", data_dir=data, hardware=False)
-    max_flops = float(inner.column("flops").max()) if hasattr(inner, "column") else 220.0
+    max_flops = float(inner.column("flops_m").max()) if hasattr(inner, "column") else 220.0
     study = create_study(
         name=f"{'sync' if mode_sync else 'async'}-{seed}", space=space,
         strategy=RandomSearch(space, seed=seed), evaluator=SleepyNB201(inner, scale, base, max_flops),
@@ -61,7 +61,7 @@ def run(mode_sync: bool, seed: int, trials: int, workers: int, scale: float, bas
     assert all(t.state.value == "COMPLETE" for t in done), [t.error for t in done if t.error]
     makespan = max(t.finished for t in done) - min(t.started for t in done)
     busy = sum(t.finished - t.started for t in done)
-    nominal = [base + scale * t.metrics["flops"] / max_flops for t in done]  # in trial-number order
+    nominal = [base + scale * t.metrics["flops_m"] / max_flops for t in done]  # in trial-number order
     return {"makespan_s": makespan, "trial_seconds": busy, "utilisation": busy / (workers * makespan),
             "archs": [t.arch for t in done], "ideal_s": ideal_makespan(nominal, workers, mode_sync)}
 

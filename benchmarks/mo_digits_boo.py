@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> dict:
     import numpy as np
     import torch
 
-    from nasforge.report.pareto import complete_trials, format_pareto, hypervolume, pareto_summary
+    from nasforge.pareto import complete_trials, hypervolume
+    from nasforge.report.pareto import format_pareto, pareto_summary
     from nasforge.objectives import parse_objectives
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -38,7 +38,7 @@ from nasforge.paths import data_dir  # noqa: E402
 from nasforge.spaces.nb201 import EDGE_NAMES, OPS, NB201Space  # noqa: E402
 
 DATASETS = {"cifar10": "cifar10-valid", "ImageNet16-120": "ImageNet16-120"}
-PAIRS = {"acc-latency": "edgegpu_latency", "acc-params": "params"}
+PAIRS = {"acc-latency": "edgegpu_latency", "acc-params": "params_m"}
 CHECKPOINTS = (100, 300)
 # NSGA-II rows: library defaults, and the setting tuned for a 300-query budget (more generations of
 # a small population; each child changes about one gene, to a near-uniformly drawn op)
@@ -89,7 +89,7 @@ class Problem:
 
 
 def _front_size(points: np.ndarray) -> int:
-    from nasforge.strategies.ranking import nondominated_mask
+    from nasforge.pareto import nondominated_mask
 
     return int(nondominated_mask(points, ["min", "min"]).sum())
 

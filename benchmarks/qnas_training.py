@@ -75,7 +75,7 @@ def search(method, space, evaluator, dataset, seed, candidates):
                 metrics, values = {"error": f"{type(exc).__name__}: {exc}"}, None
             strategy.tell(arch, values)
             k += 1
-            record = {m: metrics.get(m) for m in ("valid_accuracy", "test_accuracy", "params")}
+            record = {m: metrics.get(m) for m in ("valid_accuracy", "test_accuracy", "params_m")}
             history.append({"arch": arch.string, **record})
             if values is not None and (best is None or values[0] > best["valid_accuracy"]):
                 best = history[-1]
@@ -125,7 +125,7 @@ def main(argv=None) -> dict:
             "space": where,
             "test_accuracy": mean_std(r["test_accuracy"] for r in runs),
             "valid_accuracy": mean_std(r["valid_accuracy"] for r in runs),
-            "params": runs[0]["params"],
+            "params_m": runs[0]["params_m"],
         }
         for method in args.methods.split(","):
             bests, failed = [], 0
@@ -136,7 +136,7 @@ def main(argv=None) -> dict:
             entry[method] = {
                 "best_test_accuracy": mean_std(b["test_accuracy"] for b in bests),
                 "best_valid_accuracy": mean_std(b["valid_accuracy"] for b in bests),
-                "best_params": mean_std(b["params"] for b in bests),
+                "best_params": mean_std(b["params_m"] for b in bests),
                 "best": bests,
                 "failed": failed,
             }
@@ -159,7 +159,7 @@ def print_entry(dataset: str, entry: dict, methods) -> None:
           f"{'params (M)':>18}")
     hd = entry["hand_designed"]
     print(f"{dataset:<9} {'hand-designed':<14} {_fmt(hd['test_accuracy']):>25} "
-          f"{_fmt(hd['valid_accuracy']):>16} {hd['params']:>18.4f}")
+          f"{_fmt(hd['valid_accuracy']):>16} {hd['params_m']:>18.4f}")
     for method in methods:
         row = entry[method]
         print(f"{dataset:<9} {method:<14} {_fmt(row['best_test_accuracy']):>25} "

@@ -79,7 +79,7 @@ def run_search(config: dict[str, Any]) -> dict[str, Any]:
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     rows = [{"number": t.number, "arch": t.arch, "seed": t.seed,
              "valid_accuracy": t.metrics["valid_accuracy"], "test_accuracy": t.metrics["test_accuracy"],
-             "valid_loss": t.metrics["valid_loss"], "params": round(t.metrics["params"] * 1e6),
+             "valid_loss": t.metrics["valid_loss"], "n_params": round(t.metrics["params_m"] * 1e6),
              "epochs": t.metrics.get("epochs")}
             for t in complete]  # fmt: skip
     first = study.best_trial  # what the study reports: best valid accuracy, ties -> earliest
@@ -97,7 +97,7 @@ def smallest_within(rows: list[dict[str, Any]], within: float) -> dict[str, Any]
     """Smallest network whose validation accuracy is within ``within`` points of the best."""
     top = max(r["valid_accuracy"] for r in rows)
     near = [r for r in rows if r["valid_accuracy"] >= top - within - 1e-9]
-    return min(near, key=lambda r: (r["params"], -r["valid_accuracy"], r["number"]))
+    return min(near, key=lambda r: (r["n_params"], -r["valid_accuracy"], r["number"]))
 
 
 def train_seeds(config: dict[str, Any], arch_text: str, seeds: list[int]) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def train_seeds(config: dict[str, Any], arch_text: str, seeds: list[int]) -> dic
                      "test_accuracy": m["test_accuracy"], "train_time": m["train_time"]})  # fmt: skip
     tests = [r["test_accuracy"] for r in runs]
     valids = [r["valid_accuracy"] for r in runs]
-    return {"arch": arch_text, "params": round(m["params"] * 1e6), "runs": runs,
+    return {"arch": arch_text, "n_params": round(m["params_m"] * 1e6), "runs": runs,
             "test_mean": statistics.fmean(tests), "test_std": _std(tests),
             "valid_mean": statistics.fmean(valids), "valid_std": _std(valids)}  # fmt: skip
 
@@ -188,9 +188,9 @@ def main() -> None:
             base_cfg = load_config(dataset, args, args.seeds[0], folder)
             baseline = train_seeds(covering(base_cfg, HAND_DESIGNED[dataset]), HAND_DESIGNED[dataset],
                                    args.baseline_seeds)
-            print(f"[{dataset}] baseline {baseline['params']:,} params, test "
+            print(f"[{dataset}] baseline {baseline['n_params']:,} params, test "
                   f"{_pm(baseline['test_mean'], baseline['test_std'])}", flush=True)  # fmt: skip
-            table.append([dataset, "hand-designed", "-", baseline["params"],
+            table.append([dataset, "hand-designed", "-", baseline["n_params"],
                           _pm(baseline["valid_mean"], baseline["valid_std"]),
                           _pm(baseline["test_mean"], baseline["test_std"]), "-"])  # fmt: skip
             searches = []
@@ -204,9 +204,9 @@ def main() -> None:
                 small = smallest_within(rows, args.within)
                 best_rt = train_seeds(cfg, best["arch"], args.baseline_seeds)
                 small_rt = train_seeds(cfg, small["arch"], args.baseline_seeds)
-                ratio = best["params"] / baseline["params"]
+                ratio = best["n_params"] / baseline["n_params"]
                 meets = best["test_accuracy"] >= baseline["test_mean"] and ratio <= 0.5
-                small_ratio = small["params"] / baseline["params"]
+                small_ratio = small["n_params"] / baseline["n_params"]
                 small_meets = small["test_accuracy"] >= baseline["test_mean"] and small_ratio <= 0.5
                 searches.append({"seed": seed, "config": {k: cfg[k] for k in ("trials", "timeout", "workers")},
                                  **search, "best": best, "best_retrained": best_rt,
@@ -216,16 +216,16 @@ def main() -> None:
                                  "smallest_meets_target": small_meets, "all_trials": rows})  # fmt: skip
                 label = f"search s{seed} ({search['complete']} trials, {search['wall_s']:.0f} s)"
                 table.append([dataset, label + ": best by valid", best["arch"].split("|")[0],
-                              best["params"], f"{best['valid_accuracy']:.2f}",
+                              best["n_params"], f"{best['valid_accuracy']:.2f}",
                               f"{best['test_accuracy']:.2f}", "yes" if meets else "no"])  # fmt: skip
-                table.append([dataset, "  same arch retrained, baseline seeds", "", best_rt["params"],
+                table.append([dataset, "  same arch retrained, baseline seeds", "", best_rt["n_params"],
                               _pm(best_rt["valid_mean"], best_rt["valid_std"]),
                               _pm(best_rt["test_mean"], best_rt["test_std"]), "-"])  # fmt: skip
                 table.append([dataset, f"  smallest within {args.within} pt of best valid",
-                              small["arch"].split("|")[0], small["params"],
+                              small["arch"].split("|")[0], small["n_params"],
                               f"{small['valid_accuracy']:.2f}", f"{small['test_accuracy']:.2f}",
                               "yes" if small_meets else "no"])  # fmt: skip
-                table.append([dataset, "  smallest retrained, baseline seeds", "", small_rt["params"],
+                table.append([dataset, "  smallest retrained, baseline seeds", "", small_rt["n_params"],
                               _pm(small_rt["valid_mean"], small_rt["valid_std"]),
                               _pm(small_rt["test_mean"], small_rt["test_std"]), "-"])  # fmt: skip
             results[dataset] = {"config_file": _rel(config_path(dataset, args)),

@@ -64,7 +64,7 @@ def search(args: argparse.Namespace, strategy: str, folder: Path) -> dict[str, A
         curve.append(round(best.metrics["valid_dice"], 4))
     return {"strategy": strategy, "completed": len(done), "failed": len(failed), "wall_s": round(wall, 1),
             "curve": curve, "trials": [{"number": t.number, "arch": t.arch, "valid_dice": t.metrics["valid_dice"],
-                                        "test_dice": t.metrics["test_dice"], "params_m": t.metrics["params"]}
+                                        "test_dice": t.metrics["test_dice"], "params_m": t.metrics["params_m"]}
                                        for t in done],
             "failures": [t.error for t in failed],
             "best_arch": None if best is None else best.arch, "config": cfg}
@@ -82,7 +82,7 @@ def train(args: argparse.Namespace, cfg: dict[str, Any], arch: str | None, facto
     a = space.from_string(arch) if arch else space.sample(__import__("numpy").random.default_rng(0))
     m = evaluator.evaluate(a, seed=seed)
     return {k: m[k] for k in ("valid_dice", "test_dice", "test_dice_grey_matter", "test_dice_white_matter",
-                              "params", "train_time")}
+                              "params_m", "train_time")}
 
 
 def mean_std(values: list[float]) -> str:
@@ -128,14 +128,14 @@ def main() -> None:
     print(f"\nfinal models, training seeds {args.seeds}: test Dice (mean +- std over seeds)")
     table = []
     for label, runs in final.items():
-        table.append([label, round(runs[0]["params"], 4), mean_std([r["test_dice_grey_matter"] for r in runs]),
+        table.append([label, round(runs[0]["params_m"], 4), mean_std([r["test_dice_grey_matter"] for r in runs]),
                       mean_std([r["test_dice_white_matter"] for r in runs]), mean_std([r["test_dice"] for r in runs]),
                       mean_std([r["valid_dice"] for r in runs])])
     print_table(["model", "params M", "test Dice GM", "test Dice WM", "test Dice mean", "valid Dice"], table)
     if "SegQNAS best" in final:
         ours = statistics.mean(r["test_dice"] for r in final["SegQNAS best"])
         monai = statistics.mean(r["test_dice"] for r in final["MONAI UNet"])
-        ratio = final["SegQNAS best"][0]["params"] / final["MONAI UNet"][0]["params"]
+        ratio = final["SegQNAS best"][0]["params_m"] / final["MONAI UNet"][0]["params_m"]
         print(f"\ntarget (Dice >= MONAI UNet with <= 25 % of its params): Dice {ours:.4f} vs {monai:.4f}, "
               f"params {100 * ratio:.1f} % -> {'met' if ours >= monai and ratio <= 0.25 else 'not met'}")
     name = "segqnas_mni" if args.search_seed == 0 else f"segqnas_mni_s{args.search_seed}"

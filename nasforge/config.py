@@ -10,13 +10,16 @@ import inspect
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
-from .objectives import parse_objectives
-from .registry import EVALUATORS, EXECUTORS, SPACES, STRATEGIES, resolve
+from .objectives import parse_objectives, unknown_metric
+from . import registry
+from .registry import resolve
 
-DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer", "unet": "segmentation"}
+
+#: a budget beyond this is a typo (10**20), not a study anyone runs
+MAX_TRIALS = 10_000_000
 
 
 class StudyConfig(BaseModel):
@@ -36,7 +39,7 @@ class StudyConfig(BaseModel):
     fidelity: Optional[int] = Field(default=None, gt=0)
     objectives: list[str] = Field(default_factory=lambda: ["valid_accuracy:max"])
     constraints: list[str] = Field(default_factory=list)
-    trials: Optional[int] = Field(default=100, ge=0)
+    trials: Optional[int] = Field(default=100, ge=1, le=MAX_TRIALS)
     timeout: Optional[float] = Field(default=None, gt=0)
     seed: int = Field(default=0, ge=0)
     storage: str = "nasforge.db"
@@ -46,10 +49,20 @@ class StudyConfig(BaseModel):
     scheduler: Optional[str] = None
     scheduler_options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("space", "strategy", "evaluator", "executor")
+    @field_validator("space", "strategy", "evaluator", "executor", "scheduler")
     @classmethod
     def _registered(cls, v: Optional[str], info: Any) -> Optional[str]:
-        return None if v is None else _known(info.field_name, v, _TABLES[info.field_name])
+        """A registered name (plugins included) or an importable 'package.module:Class'."""
+        if v is not None and not registry.is_known(info.field_name, v):
+            raise ValueError(registry.unknown(info.field_name, v))
+        return v
+
+    @model_validator(mode="after")
+    def _workers_pick_the_pool(self) -> "StudyConfig":
+        """``workers: 4`` without an executor means the local process pool (as Optuna's n_jobs)."""
+        if self.workers > 1 and "executor" not in self.model_fields_set:
+            self.executor = "local"
+        return self
 
     @field_validator("objectives")
     @classmethod
@@ -58,20 +71,18 @@ class StudyConfig(BaseModel):
 
     @property
     def study_name(self) -> str:
-        return self.name or f"{self.space}-{self.strategy}-{self.dataset or 'default'}-s{self.seed}"
+        return self.name or (
+            f"{_short(self.space)}-{_short(self.strategy)}-{self.dataset or 'default'}-s{self.seed}"
+        )
 
     @property
     def evaluator_name(self) -> str:
-        return self.evaluator or DEFAULT_EVALUATOR.get(self.space, self.space)
+        return self.evaluator or registry.DEFAULT_EVALUATOR.get(self.space, self.space)
 
 
-_TABLES = {"space": SPACES, "strategy": STRATEGIES, "evaluator": EVALUATORS, "executor": EXECUTORS}
-
-
-def _known(kind: str, value: str, table: dict[str, str]) -> str:
-    if value not in table:
-        raise ValueError(f"unknown {kind} {value!r}; choose one of: {', '.join(sorted(table))}")
-    return value
+def _short(name: str) -> str:
+    """'my_pkg.spaces:MySpace' -> 'MySpace' (for derived study names)."""
+    return name.rpartition(":")[2] if ":" in name else name
 
 
 def parse_config(data: dict[str, Any]) -> StudyConfig:
@@ -91,7 +102,9 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} not found")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text (a binary file?)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -109,7 +122,7 @@ def _one_line(exc: ValidationError) -> str:
         allowed = ", ".join(StudyConfig.model_fields)
         return f"unknown config field {field!r}; allowed fields: {allowed}"
     got = err.get("input")
-    suffix = "" if isinstance(got, dict) or repr(got) in msg else f", got {got!r}"
+    suffix = "" if isinstance(got, dict) or repr(got) in msg or "did you mean" in msg else f", got {got!r}"
     return f"config field {field!r}: {msg}{suffix}"
 
 
@@ -183,7 +196,7 @@ def _check_against_evaluator(config: StudyConfig, evaluator: Any, objectives: li
             f"fidelity {config.fidelity} is not available for evaluator {config.evaluator_name!r}; "
             f"choose one of: {', '.join(map(str, fidelities))}"
         )
-    from .report.pareto import Constraint
+    from .pareto import Constraint
 
     constraints = [Constraint.parse(text) for text in config.constraints]
     known = list(evaluator.metrics())
@@ -191,7 +204,58 @@ def _check_against_evaluator(config: StudyConfig, evaluator: Any, objectives: li
         used = [("objective", o.name) for o in objectives] + [("constraint", c.metric) for c in constraints]
         for what, metric in used:
             if metric not in known:
-                raise ConfigError(
-                    f"{what} metric {metric!r} is not produced by evaluator "
-                    f"{config.evaluator_name!r}; available: {', '.join(known)}"
-                )
+                raise ConfigError(unknown_metric(
+                    metric, known, f"{what} metric", f" for evaluator {config.evaluator_name!r}"))
+
+
+def config_from_objects(
+    space: Any, strategy: Any, evaluator: Any, executor: Any = None, scheduler: Any = None
+) -> dict[str, Any]:
+    """The config fields that rebuild components a user made in Python.
+
+    Names are registry names when registered, else ``package.module:Class``. Options come from the
+    recorded constructor arguments; when any component's cannot be stored (not JSON, or a class
+    outside the Component bases) only the names are returned, and the study can be reported from
+    the CLI but reopened only from Python.
+    """
+    from .options import init_options
+
+    parts = {"space": space, "strategy": strategy, "evaluator": evaluator}
+    if executor is not None:
+        parts["executor"] = executor
+    if scheduler is not None:
+        parts["scheduler"] = scheduler
+    names = {kind: registry.spelling(kind, obj) for kind, obj in parts.items()}
+    options = {kind: init_options(obj) for kind, obj in parts.items()}
+    if any(value is None for value in options.values()) or any(
+        ":" not in n and not registry.is_known(k, n) for k, n in names.items()
+    ):
+        return names
+    out: dict[str, Any] = dict(names)
+    for kind, value in options.items():
+        out[f"{kind}_options"] = value
+    if executor is not None:
+        out["workers"] = int(out["executor_options"].pop("workers", 1))
+    return out
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Config values with command-line values on top, without clashes between them.
+
+    A different executor drops the config's executor settings (its ``workers`` and
+    ``executor_options`` belong to the other executor), and ``workers`` > 1 with no executor given
+    on a config that runs serially means the local process pool.
+    """
+    out = dict(data)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "executor" in given and given["executor"] != out.get("executor", "serial"):
+        out.pop("executor_options", None)
+        if "workers" not in given:
+            out.pop("workers", None)
+    workers = given.get("workers")
+    if "executor" not in given and isinstance(workers, int) and workers > 1:
+        if out.get("executor", "serial") == "serial":
+            out["executor"] = "local"
+            out.pop("executor_options", None)
+    out.update(given)
+    return out

@@ -37,7 +37,7 @@ METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = "checkpoint.pt"
 LOAD_HINT = f"torch.export.unflatten(torch.export.load('{MODEL_FILE}'))"
 #: metrics that must agree between a stored trial and its retraining (timings never do)
-REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params", "flops", "epochs",
+REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params_m", "flops_m", "epochs",
                 "valid_dice", "test_dice")
 
 
@@ -63,6 +63,7 @@ def export_architecture(
     fidelity: int | None = None,
     recorded: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    force: bool = False,
 ) -> Path:
     """Train ``arch`` with ``evaluator`` (a TrainerEvaluator) and write the export folder."""
     if not hasattr(evaluator, "train"):
@@ -70,7 +71,7 @@ def export_architecture(
             f"export needs a training evaluator (trainer), got {getattr(evaluator, 'name', evaluator)!r}: "
             "tabular evaluators have no weights to export"
         )
-    out = _folder(out_dir)
+    out = _folder(out_dir, force)
     trained = evaluator.train(arch, fidelity, seed)
     meta = {"input_shape": list(trained.input_shape), "num_classes": trained.num_classes,
             "mean": list(trained.mean), "std": list(trained.std), "hparams": trained.hparams,
@@ -92,6 +93,7 @@ def export_checkpoint(
     out_dir: str | Path,
     recorded: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    force: bool = False,
 ) -> Path:
     """Write the export folder from a trial's saved weights (no training, no data)."""
     from .training.checkpoint import load_best_weights
@@ -99,7 +101,7 @@ def export_checkpoint(
     weights, meta = load_best_weights(checkpoint)
     net = _build(space, arch, meta)
     net.load_state_dict(weights)
-    out = _folder(out_dir)
+    out = _folder(out_dir, force)
     metrics = {"recorded": dict(recorded or {})}
     _write(out, space, arch, net, meta, {"retrained": False, **dict(extra or {})}, metrics)
     return out
@@ -112,6 +114,7 @@ def export_trial(
     checkpoint_dir: Path | None = None,
     evaluator: Any = None,
     default_fidelity: int | None = None,
+    force: bool = False,
 ) -> tuple[Path, bool]:
     """Export a stored trial from its checkpoint, else by retraining with ``evaluator``.
 
@@ -124,13 +127,14 @@ def export_trial(
     extra = {"trial": trial.number, "seed": trial.seed, "fidelity": fidelity}
     checkpoint = None if checkpoint_dir is None else Path(checkpoint_dir) / CHECKPOINT_FILE
     if checkpoint is not None and checkpoint.is_file():
-        return export_checkpoint(space, arch, checkpoint, out_dir, trial.metrics, extra), False
+        return export_checkpoint(space, arch, checkpoint, out_dir, trial.metrics, extra, force), False
     if evaluator is None:
         raise ConfigError(
             f"trial {trial.number} has no saved weights ({checkpoint}) and no evaluator was given "
             "to retrain it"
         )
-    return export_architecture(evaluator, arch, out_dir, trial.seed, fidelity, trial.metrics, extra), True
+    folder = export_architecture(evaluator, arch, out_dir, trial.seed, fidelity, trial.metrics, extra, force)
+    return folder, True
 
 
 def export_study(study: Any, out_dir: str | Path, trial_number: int | None = None) -> tuple[Path, bool]:
@@ -168,11 +172,24 @@ def _build(space: Any, arch: Architecture, meta: Mapping[str, Any]) -> torch.nn.
     return build_model(space, arch, shape, classes, **options)
 
 
-def _folder(out_dir: str | Path) -> Path:
+FILES = (MODEL_FILE, WEIGHTS_FILE, ARCH_FILE, METRICS_FILE)
+
+
+def _folder(out_dir: str | Path, force: bool = False) -> Path:
+    """The export folder, made safe to write: existing export files are refused unless ``force``,
+    and a file that is a symlink is removed (never followed), so nothing outside it is written."""
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"export folder {str(out)!r} exists and is not a folder")
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ConfigError(f"export folder {str(out)!r} exists and is not a plain folder")
     out.mkdir(parents=True, exist_ok=True)
+    present = [name for name in FILES if (out / name).exists() or (out / name).is_symlink()]
+    if present and not force:
+        raise ConfigError(
+            f"export folder {str(out)!r} already holds {', '.join(present)}; pass --force to "
+            "overwrite them or choose another --out"
+        )
+    for name in present:
+        (out / name).unlink()  # a symlink is removed, its target left alone
     return out
 
 

@@ -10,6 +10,12 @@ from .errors import ConfigError
 
 DIRECTIONS = ("max", "min")
 
+# Metric names carry their unit (params_m, flops_m: millions; latency_ms: milliseconds). Hardware
+# metrics of the NB201 tables keep the HW-NAS-Bench column names (edgegpu_latency is in ms,
+# edgegpu_energy in mJ); objectives, constraints and reports spell a metric exactly as the
+# evaluator returns it. Old unit-less names are refused with a pointer to the new one.
+RENAMED = {"params": "params_m", "flops": "flops_m", "latency": "latency_ms"}
+
 # Metrics whose direction is obvious; anything else must be given as "name:max" / "name:min".
 DEFAULT_DIRECTIONS = {
     "valid_accuracy": "max",
@@ -18,9 +24,9 @@ DEFAULT_DIRECTIONS = {
     "valid_loss": "min",
     "test_loss": "min",
     "train_loss": "min",
-    "params": "min",
-    "flops": "min",
-    "latency": "min",
+    "params_m": "min",
+    "flops_m": "min",
+    "latency_ms": "min",
     "energy": "min",
     "boo": "min",
     "boo_per_param": "min",
@@ -56,6 +62,8 @@ class Objective:
         name, _, direction = str(text).strip().partition(":")
         if not name:
             raise ConfigError(f"objective {text!r} is empty; use 'metric' or 'metric:max|min'")
+        if name in RENAMED:
+            raise ConfigError(unknown_metric(name))
         if not direction:
             direction = _default_direction(name)
             if direction is None:
@@ -68,12 +76,26 @@ class Objective:
 def _default_direction(name: str) -> str | None:
     if name in DEFAULT_DIRECTIONS:
         return DEFAULT_DIRECTIONS[name]
-    for suffix in ("latency", "energy", "params", "flops"):
+    for suffix in ("latency", "latency_ms", "energy", "params_m", "flops_m"):
         if name.endswith(suffix):
             return "min"
     if name.endswith("accuracy"):
         return "max"
     return None
+
+
+def unknown_metric(name: str, known: Iterable[str] = (), what: str = "metric", where: str = "") -> str:
+    """One line for a metric nobody produces, suggesting the renamed or closest existing name."""
+    import difflib
+
+    known = list(known)
+    if name in RENAMED and (not known or RENAMED[name] in known):
+        guess = [RENAMED[name]]
+    else:
+        guess = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {guess[0]!r}?" if guess else ""
+    listing = f" (available: {', '.join(known)})" if known else ""
+    return f"unknown {what} {name!r}{where}{listing}{hint}"
 
 
 def parse_objectives(items: Iterable[str | Objective]) -> list[Objective]:
@@ -94,7 +116,11 @@ def values_of(metrics: Mapping[str, float], objectives: Sequence[Objective]) -> 
             raise KeyError(
                 f"evaluator returned no metric {objective.name!r}; it returned {sorted(metrics)}"
             )
-        value = float(metrics[objective.name])
+        raw = metrics[objective.name]
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"metric {objective.name!r} is {raw!r}, not a number") from None
         if not math.isfinite(value):
             raise ValueError(f"metric {objective.name!r} is {value}")
         values.append(value)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import zlib
 from pathlib import Path
 
 from .errors import DataError
@@ -35,3 +37,9 @@ def data_file(relative: str, explicit: str | os.PathLike | None = None) -> Path:
     if not path.is_file():
         raise DataError(f"data file {str(path)!r} not found")
     return path
+
+
+#: what reading a damaged table raises: a truncated .gz (EOFError, zlib.error), bytes that are not
+#: UTF-8, a broken CSV quote ...; readers turn these into one DataError line naming the file
+READ_ERRORS = (OSError, EOFError, UnicodeDecodeError, csv.Error, zlib.error)
+

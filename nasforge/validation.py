@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
 
 
 def is_integer(value: Any) -> bool:
@@ -16,6 +15,6 @@ def is_integer(value: Any) -> bool:
 
 def check_int(owner: str, name: str, value: Any, minimum: int) -> int:
     """``value`` as an int, or a ConfigError naming parameter ``name`` of ``owner``."""
-    if not is_integer(value) or value < minimum:
-        raise ConfigError(f"parameter {name} of {owner} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    from .options import Int
+
+    return Int(low=minimum).check(owner, name, value)

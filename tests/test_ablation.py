@@ -63,7 +63,7 @@ def test_model_ablation_trains_each_component_over_seeds_and_records_trials(tmp_
     ]
     assert all(t.state == TrialState.COMPLETE for t in trials)
     # removing conv2 (16*16*9 + 16 weights) shrinks the trained model accordingly
-    params = {t.arch: t.metrics["params"] for t in trials}
+    params = {t.arch: t.metrics["params_m"] for t in trials}
     assert params["base"] - params["features.conv2"] == pytest.approx((16 * 16 * 9 + 16) / 1e6)
     # the same seed gives the same base result (trials are pure functions of their seed)
     again = ablation.run()
@@ -85,7 +85,7 @@ def test_feature_ablation_on_a_two_worker_pool_drops_the_features():
     assert report.base.mean > 80  # logistic regression on standardised wine is easy
     # a logistic model on 13 features has 14 * 3 parameters; one fewer feature, 3 fewer
     assert report.base.values and ablation.evaluator.evaluate(
-        _arch("proline"), None, 0)["params"] == pytest.approx(13 * 3 / 1e6)
+        _arch("proline"), None, 0)["params_m"] == pytest.approx(13 * 3 / 1e6)
     text = report.to_text()
     assert text.splitlines()[0].startswith("component") and "group:colour" in text
 

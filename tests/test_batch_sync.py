@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import needs_data
+
 from nasforge.errors import ConfigError
 from nasforge.evaluators.tabular import NB201Tabular
 from nasforge.objectives import Objective
@@ -38,3 +40,32 @@ def test_sync_pool_equals_serial_batches_for_evolution(data_dir):
 def test_bad_batch():
     with pytest.raises(ConfigError, match="batch"):
         SerialExecutor(batch=0)
+
+
+@needs_data
+def test_kill_between_the_two_results_of_a_batch_resumes_to_the_same_study(data_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from nasforge.store import SQLiteStore
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    script = [sys.executable, "-m", "tests.helpers.run_batch_study"]
+
+    def rows(db):
+        store = SQLiteStore(db)
+        return [(t.number, t.arch, t.state, t.values)
+                for t in store.trials(store.get_study("batchy").study_id)]  # fmt: skip
+
+    subprocess.run(script + [str(tmp_path / "ref.db"), str(data_dir), "16"], env=env, cwd=root,
+                   check=True, timeout=120)  # fmt: skip
+    killed = subprocess.run(script + [str(tmp_path / "k.db"), str(data_dir), "16", "8"], env=env,
+                            cwd=root, timeout=120)  # fmt: skip
+    assert killed.returncode == -9
+    assert [r[2].value for r in rows(tmp_path / "k.db")][8:10] == ["COMPLETE", "RUNNING"]
+    subprocess.run(script + [str(tmp_path / "k.db"), str(data_dir), "16"], env=env, cwd=root,
+                   check=True, timeout=120)  # fmt: skip
+    assert rows(tmp_path / "k.db") == rows(tmp_path / "ref.db")

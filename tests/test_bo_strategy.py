@@ -96,17 +96,17 @@ def test_state_is_json_and_refits_on_load():
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"kernel": "rbf"}, "kernel of bo"),
-        ({"acquisition": "pi"}, "acquisition of bo"),
-        ({"n_init": 0}, "n_init of bo"),
-        ({"pool_size": 2.5}, "pool_size of bo"),
-        ({"mutation_share": 1.5}, "mutation_share of bo"),
-        ({"objectives": [Objective("valid_accuracy"), Objective("params", "min")]}, "one objective"),
-        ({"target_transform": "log"}, "target_transform of bo"),
-        ({"kernel_options": {"depth": 3}}, "kernel_options of bo"),
+        ({"kernel": "rbf"}, "kernel of GraphBO"),
+        ({"acquisition": "pi"}, "acquisition of GraphBO"),
+        ({"n_init": 0}, "n_init of GraphBO"),
+        ({"pool_size": 2.5}, "pool_size of GraphBO"),
+        ({"mutation_share": 1.5}, "mutation_share of GraphBO"),
+        ({"objectives": [Objective("valid_accuracy"), Objective("params_m", "min")]}, "one objective"),
+        ({"target_transform": "log"}, "target_transform of GraphBO"),
+        ({"kernel_options": {"depth": 3}}, "kernel_options of GraphBO"),
         ({"kernel": "gcn", "kernel_options": {"dim": 0}}, "dim of GCNKernel"),
         ({"graph_options": {"prune": "yes"}}, "prune"),
-        ({"graph_options": {"colour": 1}}, "graph_options of bo"),
+        ({"graph_options": {"colour": 1}}, "graph_options of GraphBO"),
     ],
 )
 def test_bad_options_raise_one_line(options, message):

@@ -63,7 +63,7 @@ def test_list_and_resume_with_larger_budget(tmp_path, data_dir, capsys):
         (["-o", "strategy.tournament=3"], "no option 'tournament'"),
         (["--data", "/definitely/not/here"], "/definitely/not/here"),
         (["--bogus-flag"], "--bogus-flag"),
-        (["-o", "constraints=[latency<<5]"], "latency<<5"),
+        (["-o", "constraints=[latency_ms<<5]"], "latency_ms<<5"),
         (["-o", "constraints=[lat<=5]"], "constraint metric 'lat'"),
     ],
 )

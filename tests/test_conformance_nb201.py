@@ -44,11 +44,11 @@ def test_strategies_conform(space, evaluate_fn, name, options):
 
 def test_multi_objective_random_conforms(space, data_dir):
     evaluator = NB201Tabular(space, "cifar100", data_dir=data_dir)
-    objectives = [Objective("valid_accuracy", "max"), Objective("params", "min")]
+    objectives = [Objective("valid_accuracy", "max"), Objective("params_m", "min")]
 
     def evaluate_fn(arch):
         metrics = evaluator.evaluate(arch, 200, 0)
-        return [metrics["valid_accuracy"], metrics["params"]]
+        return [metrics["valid_accuracy"], metrics["params_m"]]
 
     for name in ("random", "evolution", "local_search"):
         cls = resolve("strategy", name)

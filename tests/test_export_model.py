@@ -92,7 +92,7 @@ def test_cli_exports_the_best_trial_of_a_stored_study(tmp_path) -> None:
     best = study.best_trial
     assert best is not None
     out = tmp_path / "best"
-    assert main(["export", "digits-chain", "--storage", str(storage), "--out", str(out)]) == 0
+    assert main(["export", "digits-chain", "--storage", str(storage), "--output", str(out)]) == 0
     description = json.loads((out / "architecture.json").read_text())
     metrics = json.loads((out / "metrics.json").read_text())
     assert description["trial"] == best.number and description["arch"] == best.arch
@@ -111,7 +111,7 @@ def test_cli_exports_the_best_trial_of_a_stored_study(tmp_path) -> None:
         predicted = model(torch.from_numpy(raw)).argmax(1).numpy()
     accuracy = 100.0 * float(np.mean(predicted == data.y_valid))
     assert accuracy == pytest.approx(best.metrics["valid_accuracy"], abs=1e-6)
-    assert main(["export", "digits-chain", "--storage", str(storage), "--out", str(out), "--trial", "99"]) == 2
+    assert main(["export", "digits-chain", "--storage", str(storage), "--output", str(out), "--trial", "99"]) == 2
 
 
 def test_cli_retrains_a_trial_without_saved_weights_and_says_so(tmp_path, capsys) -> None:
@@ -129,8 +129,31 @@ def test_cli_retrains_a_trial_without_saved_weights_and_says_so(tmp_path, capsys
     study.optimize(n_trials=1)
     shutil.rmtree(tmp_path / "study.db.artifacts")
     out = tmp_path / "best"
-    assert main(["export", "digits-chain", "--storage", str(storage), "--out", str(out)]) == 0
+    assert main(["export", "digits-chain", "--storage", str(storage), "--output", str(out)]) == 0
     assert "retraining it" in capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["matches_record"] is True
     assert metrics["retrained"]["valid_accuracy"] == study.best_trial.metrics["valid_accuracy"]
+
+
+def test_export_never_overwrites_without_force_and_never_follows_symlinks(tmp_path) -> None:
+    from nasforge.cli.app import main
+    from nasforge.study import create_study_from_config
+
+    storage = tmp_path / "study.db"
+    create_study_from_config({
+        "name": "s", "space": "chain", "space_options": SPACE_OPTIONS, "strategy": "random",
+        "evaluator": "trainer", "dataset": "digits", "evaluator_options": EVALUATOR_OPTIONS,
+        "trials": 1, "storage": str(storage), "seed": 1,
+    }).optimize(n_trials=1)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (out / "metrics.json").symlink_to(victim)
+    args = ["export", "s", "--storage", str(storage), "--out", str(out)]
+    assert main(args) == 2  # an export file (here a symlink) is already there
+    assert victim.read_text() == "keep me"
+    assert main(args + ["--force"]) == 0
+    assert victim.read_text() == "keep me" and not (out / "metrics.json").is_symlink()
+    assert main(args) == 2 and main(args + ["--force"]) == 0

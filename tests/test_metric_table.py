@@ -57,11 +57,12 @@ def test_missing_rows_columns_and_bad_cells_are_clear_errors(tmp_path):
     table = MetricTable(path, SPACE)
     with pytest.raises(DataError, match=r"is not in metric table .*t\.csv"):
         table.lookup(b)
-    with pytest.raises(DataError, match="no column.*'power'.*it has: lat, energy"):
+    with pytest.raises(DataError, match="no column.*'power'.*it has: lat"):
         table.lookup(a, ["power"])
-    with pytest.raises(DataError, match="column 'energy' of .* is 'empty', not a finite number"):
-        table.lookup(a)
-    with pytest.raises(DataError, match="needs a key column 'arch'"):
+    assert table.lookup(a) == {"lat": 1.0}  # 'energy' has an empty cell: not a metric column
+    with pytest.raises(DataError, match="'energy' hold text or empty cells, not numbers"):
+        table.lookup(a, ["energy"])
+    with pytest.raises(DataError, match="needs a key column \\(arch, arch_str"):
         MetricTable(_write(tmp_path / "k.csv", ["name", "lat"], [["x", 1]]), SPACE)
     with pytest.raises(DataError, match="line 3: architecture .* appears twice"):
         twice = [[a.string, 1], [a.string, 2]]
@@ -76,8 +77,10 @@ def test_evaluator_merges_table_over_the_benchmark(tmp_path, data_dir):
     arch = SPACE.from_index(42)
     header = ["index", "edgegpu_latency", "phone_latency"]
     path = _write(tmp_path / "m.csv", header, [[42, 9.5, 1.25]])
+    with pytest.raises(DataError, match="covers 1 of the 15625 architectures"):
+        MetricTableEvaluator(SPACE, dataset="cifar10", data_dir=str(data_dir), table=path, base="nb201")
     evaluator = MetricTableEvaluator(
-        SPACE, dataset="cifar10", data_dir=str(data_dir), table=path, base="nb201"
+        SPACE, dataset="cifar10", data_dir=str(data_dir), table=path, base="nb201", allow_missing=True
     )
     metrics = evaluator.evaluate(arch, None, 0)
     assert metrics["phone_latency"] == 1.25
@@ -98,8 +101,8 @@ def test_evaluator_options_are_checked_up_front(tmp_path):
     with pytest.raises(ConfigError, match="unknown evaluator 'tabular'"):
         MetricTableEvaluator(SPACE, table=path, base="tabular")
     with pytest.raises(DataError, match="no column.*'power'"):
-        MetricTableEvaluator(SPACE, table=path, columns=["power"])
-    alone = MetricTableEvaluator(SPACE, table=path)
+        MetricTableEvaluator(SPACE, table=path, columns=["power"], allow_missing=True)
+    alone = MetricTableEvaluator(SPACE, table=path, allow_missing=True)
     assert list(alone.metrics()) == ["lat"] and alone.fidelities() is None
 
 
@@ -126,6 +129,22 @@ def test_multi_objective_study_on_a_user_table(tmp_path, data_dir, full_table):
     for point in summary["pareto_front"]:
         assert point["values"]["phone_latency"] == _phone_latency(SPACE.from_string(point["arch"]))
         assert point["values"]["phone_latency"] <= 4
-    with pytest.raises(ConfigError, match="objective metric 'tpu_latency' is not produced"):
+    with pytest.raises(ConfigError, match=r"unknown objective metric 'tpu_latency' for evaluator 'metric_table' \(available: .*phone_latency.*\); did you mean 'edgetpu_latency'\?"):
         bad = ["valid_accuracy:max", "tpu_latency:min"]
         create_study_from_config({**config, "name": "bad", "objectives": bad})
+
+
+def test_text_columns_are_skipped_and_the_key_column_can_be_named(tmp_path):
+    a, b = SPACE.from_index(5), SPACE.from_index(6)
+    rows = [[a.string, a.string, 5, "pixel", 1.5, 2.0], [b.string, b.string, 6, "pixel", "", 3.0]]
+    header = ["arch_str", "arch_copy", "nb201_index", "device", "lat", "energy"]
+    path = _write(tmp_path / "hw.csv", header, rows)
+    table = MetricTable(path, SPACE)
+    assert table.key == "arch_str" and table.columns == ("nb201_index", "energy")
+    assert set(table.text_columns) == {"arch_copy", "device", "lat"}
+    with pytest.raises(DataError, match="'lat' hold text or empty cells"):
+        table.lookup(a, ["lat"])
+    by_index = MetricTable(path, SPACE, key="nb201_index")
+    assert by_index.by_index and by_index.lookup(b) == {"energy": 3.0}
+    with pytest.raises(DataError, match="'lat' hold text"):
+        MetricTableEvaluator(SPACE, table=path, columns=["lat"], allow_missing=True)

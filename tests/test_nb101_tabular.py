@@ -37,7 +37,7 @@ def test_rows_of_one_cell_are_averaged_under_its_hash(evaluator, raw_rows):
     metrics = evaluator.evaluate(bare)
     assert metrics["n_rows"] == len(rows)
     assert metrics["valid_accuracy"] == pytest.approx(np.mean([float(r["valid_accuracy"]) for r in rows]))
-    assert metrics["params"] == pytest.approx(float(rows[0]["params_m"]))
+    assert metrics["params_m"] == pytest.approx(float(rows[0]["params_m"]))
 
 
 def test_pool_holds_one_member_per_hash_and_every_member_evaluates(evaluator, raw_rows):

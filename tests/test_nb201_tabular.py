@@ -69,9 +69,9 @@ def test_analytic_params_and_flops_match_zero_cost_table(space, data_dir):
             checked += 1
     assert checked == 2 * 9445
     evaluator = NB201Tabular(space, "ImageNet16-120", data_dir=data_dir)
-    column = evaluator.column("params")
+    column = evaluator.column("params_m")
     arch = space.from_index(777)
-    assert column[777] == pytest.approx(evaluator.evaluate(arch, 200, 0)["params"])
+    assert column[777] == pytest.approx(evaluator.evaluate(arch, 200, 0)["params_m"])
 
 
 def test_bad_requests_name_what_exists(space, data_dir):

@@ -7,7 +7,7 @@ import pytest
 
 from nasforge.errors import ConfigError
 from nasforge.objectives import Objective
-from nasforge.strategies.ranking import nondominated_mask, rank_and_crowding, selection_order
+from nasforge.pareto import nondominated_mask, rank_and_crowding, selection_order
 
 ACC_LAT = [Objective("valid_accuracy", "max"), Objective("edgegpu_latency", "min")]
 

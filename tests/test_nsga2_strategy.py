@@ -14,7 +14,7 @@ from nasforge.objectives import Objective
 from nasforge.spaces.base import SearchSpace
 from nasforge.spaces.nb201 import NB201Space
 from nasforge.strategies.nsga2 import NSGA2
-from nasforge.strategies.ranking import nondominated_mask
+from nasforge.pareto import nondominated_mask
 from nasforge.testing import check_strategy
 from nasforge.trial import TrialState
 from tests.helpers.spaces import BoundedSumSpace
@@ -122,7 +122,7 @@ def test_failed_trials_are_dominated_and_out_of_order_tells_are_fine():
 
 def test_beats_random_search_on_a_synthetic_trade_off():
     """Hypervolume after 60 asks on the NB201 stand-in, averaged over 5 seeds."""
-    from nasforge.report.pareto import hypervolume
+    from nasforge.pareto import hypervolume
 
     space = NB201Space()
     every = np.array([nb201_values(a) for a in (space.from_index(i) for i in range(0, 15625, 7))])
@@ -161,7 +161,7 @@ class _Uniform:
     "options, match",
     [
         ({"population_size": 1}, "population_size of NSGA2 must be an integer >= 2"),
-        ({"crossover_prob": 1.5}, "crossover_prob of NSGA2 must be a probability"),
+        ({"crossover_prob": 1.5}, "crossover_prob of NSGA2 must be a number in \\[0, 1\\]"),
         ({"crossover_points": 6}, "crossover_points of NSGA2 must be at most 5"),
         ({"mutation_eta": 0}, "mutation_eta of NSGA2"),
         ({"dedupe": "graph"}, "dedupe of NSGA2 must be one of"),

@@ -10,31 +10,26 @@ import pytest
 
 from nasforge.errors import ConfigError
 from nasforge.objectives import Objective
-from nasforge.report.pareto import (
-    Constraint,
-    format_pareto,
-    hypervolume,
-    pareto_front,
-    pareto_summary,
-)
+from nasforge.pareto import Constraint, hypervolume, pareto_front
+from nasforge.report.pareto import format_pareto, pareto_summary
 from nasforge.trial import Trial, TrialState
 
-OBJ = [Objective("valid_accuracy", "max"), Objective("latency", "min")]
+OBJ = [Objective("valid_accuracy", "max"), Objective("latency_ms", "min")]
 
 
 def _trial(number, acc, lat, state=TrialState.COMPLETE, **extra):
-    metrics = {"valid_accuracy": acc, "latency": lat, **extra}
+    metrics = {"valid_accuracy": acc, "latency_ms": lat, **extra}
     values = None if state != TrialState.COMPLETE else [acc, lat]
     return Trial(number, f"arch{number}", 0, None, state, values, metrics)
 
 
 TRIALS = [
-    _trial(0, 90.0, 5.0, params=1.0),
-    _trial(1, 91.0, 6.0, params=2.0),
-    _trial(2, 89.0, 7.0, params=1.5),  # dominated by 0
-    _trial(3, 80.0, 1.0, params=0.5),
+    _trial(0, 90.0, 5.0, params_m=1.0),
+    _trial(1, 91.0, 6.0, params_m=2.0),
+    _trial(2, 89.0, 7.0, params_m=1.5),  # dominated by 0
+    _trial(3, 80.0, 1.0, params_m=0.5),
     _trial(4, 95.0, 9.0, TrialState.FAILED),
-    _trial(5, 85.0, 1.0, params=0.7),  # dominates 3
+    _trial(5, 85.0, 1.0, params_m=0.7),  # dominates 3
 ]
 
 
@@ -57,7 +52,7 @@ def test_front_is_non_dominated_complete_trials_best_first():
 
 def test_hypervolume_uses_min_max_bounds_and_flips_maximised_objectives():
     points = np.array([[90.0, 5.0], [80.0, 1.0]])
-    bounds = {"valid_accuracy": (80.0, 100.0), "latency": (0.0, 10.0)}
+    bounds = {"valid_accuracy": (80.0, 100.0), "latency_ms": (0.0, 10.0)}
     got = hypervolume(points, OBJ, bounds)
     # accuracy 90 -> 1 - 0.5 = 0.5; latency 5 -> 0.5; accuracy 80 -> 1.0, latency 1 -> 0.1
     assert math.isclose(got, _box_hv([(0.5, 0.5), (1.0, 0.1)]))
@@ -69,7 +64,7 @@ def test_hypervolume_uses_min_max_bounds_and_flips_maximised_objectives():
     with pytest.raises(ConfigError, match="reference point needs 2"):
         hypervolume(points, OBJ, bounds, ref=(1.1,))
     with pytest.raises(ConfigError, match="missing objective"):
-        hypervolume(points, OBJ, {"latency": (0, 1)})
+        hypervolume(points, OBJ, {"latency_ms": (0, 1)})
 
 
 def test_hypervolume_matches_staircase_on_random_fronts():
@@ -82,10 +77,10 @@ def test_hypervolume_matches_staircase_on_random_fronts():
 
 
 def test_constraints_filter_trials_before_the_front_is_taken():
-    summary = pareto_summary(TRIALS, OBJ, constraints=["latency<=5.5"])
+    summary = pareto_summary(TRIALS, OBJ, constraints=["latency_ms<=5.5"])
     # trial 1 (91, 6 ms) is infeasible; 0 and 5 remain on the front
     assert [p["number"] for p in summary["pareto_front"]] == [0, 5]
-    summary = pareto_summary(TRIALS, OBJ, constraints=["params<1", "valid_accuracy>82"])
+    summary = pareto_summary(TRIALS, OBJ, constraints=["params_m<1", "valid_accuracy>82"])
     assert [p["number"] for p in summary["pareto_front"]] == [5]
     with pytest.raises(ConfigError, match="no trial has metric 'energy'"):
         pareto_summary(TRIALS, OBJ, constraints=["energy<=3"])
@@ -101,13 +96,13 @@ def test_summary_is_json_ready_and_states_its_normalisation():
     assert summary["n_complete"] == 5 and summary["n_feasible"] == 5
     assert summary["normalisation"]["source"] == "trials"
     bounds = summary["normalisation"]["bounds"]
-    assert bounds == {"valid_accuracy": [80.0, 91.0], "latency": [1.0, 7.0]}
+    assert bounds == {"valid_accuracy": [80.0, 91.0], "latency_ms": [1.0, 7.0]}
     front_points = [
-        (1 - (p["values"]["valid_accuracy"] - 80) / 11, (p["values"]["latency"] - 1) / 6)
+        (1 - (p["values"]["valid_accuracy"] - 80) / 11, (p["values"]["latency_ms"] - 1) / 6)
         for p in summary["pareto_front"]
     ]
     assert math.isclose(summary["hypervolume"], _box_hv(front_points))
-    given = pareto_summary(TRIALS, OBJ, bounds={"valid_accuracy": (0, 100), "latency": (0, 10)})
+    given = pareto_summary(TRIALS, OBJ, bounds={"valid_accuracy": (0, 100), "latency_ms": (0, 10)})
     assert given["normalisation"]["source"] == "given"
     assert math.isclose(given["hypervolume"], _box_hv([(0.09, 0.6), (0.10, 0.5), (0.15, 0.1)]))
     table = format_pareto(summary)

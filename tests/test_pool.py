@@ -119,7 +119,7 @@ def test_an_evaluator_that_cannot_load_in_a_worker_fails_at_start_with_the_reaso
         ({"threads_per_worker": "2"}, "parameter threads_per_worker"),
         ({"start_method": "fork"}, "parameter start_method of LocalPoolExecutor must be one of"),
         ({"sync": "yes"}, "parameter sync"),
-        ({"trial_timeout": 0}, "parameter trial_timeout of LocalPoolExecutor must be a positive"),
+        ({"trial_timeout": 0}, "parameter trial_timeout of LocalPoolExecutor must be a number > 0"),
     ],
 )
 def test_bad_arguments_are_rejected_in_one_line(kwargs, message):
@@ -213,3 +213,28 @@ def test_an_idle_worker_killed_from_outside_is_replaced_and_its_next_task_still_
         (outcome,) = _drain(pool, 1)
     assert outcome.error is None and outcome.metrics["valid_accuracy"] == 3.0
     assert pool.replaced == 1
+
+
+class SlowStartEvaluator(ScriptedEvaluator):
+    """Takes ``startup`` seconds to prepare, as a real evaluator loading data does."""
+
+    def __init__(self, startup: float) -> None:
+        self.startup = startup
+
+    def prepare(self) -> None:
+        time.sleep(self.startup)
+
+
+def test_trial_timeout_never_counts_a_replacement_workers_start_up():
+    executor = LocalPoolExecutor(workers=1, trial_timeout=1.5)
+    executor.start(SlowStartEvaluator(startup=2.5))
+    try:
+        executor.submit(_task(0, "exit"))  # kills the only worker: a replacement must start
+        executor.submit(_task(1, "quick"))
+        outcomes = {o.number: o for o in _drain(executor, 2, timeout=60)}
+    finally:
+        executor.shutdown()
+    assert "exit code 3" in outcomes[0].error
+    # the replacement took 2.5 s to start, longer than trial_timeout: the trial still completes
+    assert outcomes[1].error is None and outcomes[1].metrics["valid_accuracy"] == 5.0
+    assert executor.replaced == 1

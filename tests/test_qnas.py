@@ -300,9 +300,9 @@ def test_avoid_duplicates_until_the_space_is_exhausted():
 
 
 def test_multi_objective_survivors_are_ordered_by_rank_then_crowding():
-    from nasforge.strategies.ranking import rank_and_crowding
+    from nasforge.pareto import rank_and_crowding
 
-    objectives = [Objective("valid_accuracy", "max"), Objective("params", "min")]
+    objectives = [Objective("valid_accuracy", "max"), Objective("params_m", "min")]
     strategy = QNAS(ToyChain(), seed=5, objectives=objectives, population=2, repetition=3)
     for _ in range(3):
         for arch in strategy.ask(10):

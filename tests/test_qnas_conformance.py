@@ -79,11 +79,11 @@ def test_multi_objective_conformance_on_nb201(data_dir):
 
     space = NB201Space()
     evaluator = NB201Tabular(space, dataset="cifar10", data_dir=str(data_dir), hardware=False)
-    objectives = [Objective("valid_accuracy", "max"), Objective("params", "min")]
+    objectives = [Objective("valid_accuracy", "max"), Objective("params_m", "min")]
 
     def evaluate(arch):
         metrics = evaluator.evaluate(arch, 200, 0)
-        return [metrics["valid_accuracy"], metrics["params"]]
+        return [metrics["valid_accuracy"], metrics["params_m"]]
 
     check_strategy(lambda seed: QNAS(space, seed=seed, objectives=objectives), space, evaluate)
 

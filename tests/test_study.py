@@ -134,10 +134,10 @@ def test_best_trial_ties_go_to_the_smaller_network_then_the_earliest(data_dir):
     study.optimize(n_trials=3)
     trials = study.trials
     for t, (value, params) in zip(trials, [(90.0, 2.0), (90.0, 1.0), (89.0, 0.1)]):
-        t.values, t.metrics = [value], {"valid_accuracy": value, "params": params}
+        t.values, t.metrics = [value], {"valid_accuracy": value, "params_m": params}
         study.store.finish_trial(study.record.study_id, t, None)
     assert study.best_trial.number == trials[1].number
     t = trials[0]
-    t.metrics["params"] = 1.0
+    t.metrics["params_m"] = 1.0
     study.store.finish_trial(study.record.study_id, t, None)
     assert study.best_trial.number == trials[0].number

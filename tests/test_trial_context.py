@@ -136,3 +136,21 @@ def test_context_reports_are_plain_numbers():
     context.report(1, {"valid_accuracy": torch.tensor(3.5), "n": np.int64(2)})
     assert context.reports == [(1, {"valid_accuracy": 3.5, "n": 2})]
     assert isinstance(Architecture, type)
+
+
+def test_deleting_a_study_removes_its_rows_and_artifacts(tmp_path):
+    from nasforge.cli.app import main
+    from nasforge.store.sqlite import SQLiteStore
+    from nasforge.strategies.random import RandomSearch
+
+    space, evaluator = _chain_trainer(epochs=1)
+    storage = tmp_path / "d.db"
+    for name in ("keep", "drop"):
+        create_study(name=name, space=space, strategy=RandomSearch(space, seed=0),
+                     evaluator=evaluator, storage=storage).optimize(n_trials=1)
+    artifacts = tmp_path / "d.db.artifacts"
+    assert (artifacts / "drop" / "0" / "checkpoint.pt").is_file()
+    assert main(["delete", "drop", "--storage", str(storage)]) == 0
+    assert not (artifacts / "drop").exists() and (artifacts / "keep" / "0").is_dir()
+    assert SQLiteStore(storage).study_names() == ["keep"]
+    assert main(["delete", "drop", "--storage", str(storage)]) == 2

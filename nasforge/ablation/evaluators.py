@@ -50,7 +50,7 @@ class _AblationEvaluator(Evaluator):
         self.data_seed = data_seed
 
     def metrics(self) -> Sequence[str]:
-        return ("valid_accuracy", "test_accuracy", "train_loss", "params")
+        return ("valid_accuracy", "test_accuracy", "train_loss", "params_m")
 
     def _removed(self, component: str) -> list[str]:
         if component == BASE:

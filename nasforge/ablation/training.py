@@ -19,7 +19,7 @@ def fit_classifier(
     threads: int = 1,
 ) -> dict[str, Any]:
     """Train with Adam + cross-entropy; return '<split>_accuracy' (%) for each split, the loss and
-    ``params`` (millions), in the units the trainer and the NB201 tables use.
+    ``params_m`` (millions), in the units the trainer and the NB201 tables use.
 
     Batch order comes from a torch.Generator seeded with ``seed`` (weights are seeded by the caller
     when it builds the model), so a trial is a pure function of its seed. Models this small run
@@ -57,5 +57,5 @@ def _fit(model, x_train, y_train, splits, epochs, lr, batch_size, seed) -> dict[
         for split, (xs, ys) in splits.items():
             pred = model(torch.as_tensor(xs, dtype=torch.float32)).argmax(1).numpy()
             metrics[f"{split}_accuracy"] = 100.0 * float((pred == np.asarray(ys)).mean())
-    metrics["params"] = count_params(model)
+    metrics["params_m"] = count_params(model)
     return metrics

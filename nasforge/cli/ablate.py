@@ -18,7 +18,7 @@ def ablate(
     seeds: Optional[int] = typer.Option(None, help="use seeds 0..N-1 instead of the config's"),
     epochs: Optional[int] = typer.Option(None, help="training epochs per trial"),
     storage: Optional[str] = typer.Option(None, help="SQLite file to record the trials in"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the report as JSON"),
+    output: Optional[Path] = typer.Option(None, "--output", help="write the report as JSON"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Run an ablation study (a base trial + one per component, over seeds); print the table."""

@@ -6,39 +6,51 @@ import sys
 
 import typer
 
+from .. import __version__
 from ..errors import NasforgeError
-from .report import list_studies, report
+from .ablate import ablate
+from .components import WithComponents
+from .export import export
+from .report import delete, list_studies, report
 from .search import resume, search
+from .segment import segment
+from .trials import trials
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nasforge {__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
+    rich_markup_mode=None,  # help text is printed as written (the component list keeps its lines)
     help="Neural architecture search on your data or on tabular NAS benchmarks.",
 )
-app.command()(search)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """Neural architecture search on your data or on tabular NAS benchmarks."""
+
+
+# every command is imported above: a command module that fails to import is a bug to see, not hide
+app.command(cls=WithComponents)(search)
 app.command()(resume)
 app.command()(report)
 app.command("list")(list_studies)
-
-
-def _register_optional() -> None:
-    """Commands whose modules pull in heavier code register themselves lazily here."""
-    import importlib
-
-    for module, attr, command in (
-        ("nasforge.cli.export", "export", "export"),
-        ("nasforge.cli.ablate", "ablate", "ablate"),
-        ("nasforge.cli.segment", "segment", "segment"),
-    ):
-        try:
-            fn = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
-            continue
-        app.command(command)(fn)
-
-
-_register_optional()
+app.command()(delete)
+app.command()(trials)
+app.command()(export)
+app.command()(segment)
+app.command()(ablate)
 
 
 def main(argv: list[str] | None = None) -> int:

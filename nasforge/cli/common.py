@@ -30,7 +30,9 @@ def parse_assignments(items: list[str] | None) -> dict[str, Any]:
         section, dot, field = key.partition(".")
         value = yaml.safe_load(raw) if raw else None
         if dot:
-            sections = {"space", "strategy", "evaluator", "executor", "scheduler"}
+            from ..config import StudyConfig  # sections are the config's <kind>_options fields
+
+            sections = {f.removesuffix("_options") for f in StudyConfig.model_fields if f.endswith("_options")}
             if section not in sections:
                 raise ConfigError(
                     f"option {item!r}: section {section!r} unknown; use one of {sorted(sections)}"
@@ -93,8 +95,8 @@ class Progress:
             self.last_line = now
             total = f"/{self.total}" if self.total else ""
             extra = f" ({trial.error})" if trial.error else ""
-            typer.echo(
-                f"trial {self.count}{total} {trial.state.value}{extra} {status} "
+            typer.echo(  # trial numbers count from 0 everywhere (store, report, export --trial)
+                f"trial #{trial.number} ({self.count}{total} done) {trial.state.value}{extra} {status} "
                 f"[{now - self.started:.1f}s]",
                 err=True,
             )

@@ -106,4 +106,17 @@ def list_studies(
         counts = store.counts(record.study_id)
         parts = " ".join(f"{s}={n}" for s, n in counts.items() if n)
         cfg = record.config
-        typer.echo(f"{study_name}\t{cfg.get('space')}/{cfg.get('strategy')}\t{parts or 'empty'}")
+        what = (f"{cfg['space']}/{cfg.get('strategy')}" if cfg.get("space")
+                else f"ablation/{cfg.get('kind', 'unknown')}")  # ablation studies before spine v2
+        typer.echo(f"{study_name}\t{what}\t{parts or 'empty'}")
+
+
+def delete(
+    name: str = typer.Argument(..., help="study name"),
+    storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),
+) -> None:
+    """Delete a study: its trials, reports and artifact folder (checkpoints, weights)."""
+    from ..study.api import delete_study
+
+    delete_study(name, storage)
+    typer.echo(f"deleted study {name!r} from {storage}")

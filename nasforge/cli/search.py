@@ -8,16 +8,17 @@ from typing import Any, Optional
 
 import typer
 
-from ..config import load_config_file, parse_config
+from ..config import apply_overrides, load_config_file, parse_config
+from ..errors import ConfigError
 from .common import Progress, parse_assignments
 
-SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "valid_dice", "test_dice", "params", "flops", "latency", "train_time")
+SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "valid_dice", "test_dice", "params_m", "flops_m", "latency_ms", "train_time")
 
 
 def search(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML config file"),
-    space: Optional[str] = typer.Option(None, help="search space: nb201, nb101, chain"),
-    strategy: Optional[str] = typer.Option(None, help="random, evolution, local_search, qnas, nsga2, bo"),
+    space: Optional[str] = typer.Option(None, help="search space (list below)"),
+    strategy: Optional[str] = typer.Option(None, help="search strategy (list below)"),
     dataset: Optional[str] = typer.Option(None, help="dataset of the evaluator (e.g. cifar10, digits)"),
     trials: Optional[int] = typer.Option(None, help="total number of trials in the study"),
     timeout: Optional[float] = typer.Option(None, help="wall-clock budget in seconds"),
@@ -26,10 +27,15 @@ def search(
     storage: Optional[str] = typer.Option(None, help="SQLite file holding the study"),
     data: Optional[str] = typer.Option(None, help="benchmark data folder (else $NASFORGE_DATA)"),
     fidelity: Optional[int] = typer.Option(None, help="fidelity, e.g. epochs"),
-    objective: Optional[list[str]] = typer.Option(None, help="metric[:max|min], repeatable"),
-    evaluator: Optional[str] = typer.Option(None, help="evaluator: nb201, nb101, trainer"),
-    executor: Optional[str] = typer.Option(None, help="serial, local, ray"),
-    workers: Optional[int] = typer.Option(None, help="parallel workers"),
+    objectives: Optional[list[str]] = typer.Option(
+        None, "--objectives", "--objective", help="metric[:max|min]; repeat or comma-separate"
+    ),
+    constraints: Optional[list[str]] = typer.Option(
+        None, "--constraints", "--constraint", help="e.g. latency_ms<=5; repeat or comma-separate"
+    ),
+    evaluator: Optional[str] = typer.Option(None, help="evaluator (list below)"),
+    executor: Optional[str] = typer.Option(None, help="serial, local or ray (overrides the config's)"),
+    workers: Optional[int] = typer.Option(None, help="parallel workers; > 1 alone means executor local"),
     scheduler: Optional[str] = typer.Option(None, help="early stopping: median, asha"),
     option: Optional[list[str]] = typer.Option(
         None, "--option", "-o", help="component option, e.g. -o strategy.population=20"
@@ -43,10 +49,11 @@ def search(
     flags = {
         "space": space, "strategy": strategy, "dataset": dataset, "trials": trials,
         "timeout": timeout, "seed": seed, "name": name, "storage": storage, "data": data,
-        "fidelity": fidelity, "objectives": objective or None, "evaluator": evaluator,
+        "fidelity": fidelity, "objectives": _split(objectives), "evaluator": evaluator,
+        "constraints": _split(constraints),
         "executor": executor, "workers": workers, "scheduler": scheduler,
     }  # fmt: skip
-    data_.update({k: v for k, v in flags.items() if v is not None})
+    data_ = apply_overrides(data_, flags)
     for key, value in parse_assignments(option).items():
         if key.endswith("_options"):
             data_.setdefault(key, {}).update(value)
@@ -57,6 +64,7 @@ def search(
     typer.echo(f"study {study.name!r} in {cfg.storage}: {cfg.space} / {cfg.strategy} / "
                f"{cfg.evaluator_name}" + (f" / {cfg.dataset}" if cfg.dataset else ""), err=True)
     _run(study, cfg.trials, cfg.timeout, cfg.storage, as_json)
+    _next_steps(study, cfg.storage)
 
 
 def resume(
@@ -75,12 +83,31 @@ def resume(
     overrides = {"trials": trials, "timeout": timeout, "data": data, "executor": executor,
                  "workers": workers}  # fmt: skip
     study = load_study(name, storage, overrides)
+    study.check_free()
     cfg = stored_config(study)
     total = trials if trials is not None else (cfg.trials if cfg else None)
     counts = study.counts()
+    finished = sum(n for s, n in counts.items() if s != "RUNNING")
+    if trials is not None and trials < finished:
+        raise ConfigError(
+            f"--trials {trials} is below the {finished} trials study {name!r} already has; "
+            "--trials is the new total: give a larger number"
+        )
     typer.echo(f"resuming {name!r}: {counts['COMPLETE']} complete, {counts['RUNNING']} to re-run",
                err=True)  # fmt: skip
     _run(study, total, timeout, storage, as_json)
+    _next_steps(study, storage)
+
+
+def _next_steps(study: Any, storage: str) -> None:
+    """The exact commands that read this study (on stderr, so --json output stays one object)."""
+    import shlex
+
+    where = f"{shlex.quote(study.name)} --storage {shlex.quote(str(storage))}"
+    lines = [f"report:  nasforge report {where}", f"trials:  nasforge trials {where} --csv"]
+    if callable(getattr(study.evaluator, "train", None)):  # a training evaluator: weights to export
+        lines.append(f"export:  nasforge export {where} --output {shlex.quote(study.name + '-model')}")
+    typer.echo("\n".join(lines), err=True)
 
 
 def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_json: bool) -> None:
@@ -99,8 +126,13 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
     summary = study_summary(study.record, study.trials)
     if as_json:
         typer.echo(json.dumps(summary, allow_nan=False))
-        return
-    print_result(summary)
+    else:
+        print_result(summary)
+    counts = summary["counts"]
+    if counts["FAILED"] and not counts["COMPLETE"] and not counts["PRUNED"]:
+        first = (summary.get("failures") or [{}])[0].get("error")
+        typer.echo(f"error: every trial failed ({counts['FAILED']}); first reason: {first}", err=True)
+        raise typer.Exit(1)
 
 
 def print_result(summary: dict[str, Any]) -> None:
@@ -118,9 +150,13 @@ def print_result(summary: dict[str, Any]) -> None:
     typer.echo("  " + "  ".join(f"{k}={_fmt(metrics.get(k), k)}" for k in dict.fromkeys(shown)))
 
 
+def _split(items: Optional[list[str]]) -> Optional[list[str]]:
+    """Repeated and comma-separated flag values as one list (None when not given)."""
+    out = [part.strip() for item in items or [] for part in item.split(",") if part.strip()]
+    return out or None
+
+
 def _fmt(value: Any, key: str = "") -> str:
-    if key == "params" and isinstance(value, (int, float)):
-        return f"{value:.4g}M"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)

@@ -7,6 +7,6 @@ trainer.
 from __future__ import annotations
 
 from .dataset import Dataset, RawData
-from .load import BUILTIN, CIFAR, load_dataset, resolve_source
+from .load import CIFAR, load_dataset, resolve_source
 
-__all__ = ["BUILTIN", "CIFAR", "Dataset", "RawData", "load_dataset", "resolve_source"]
+__all__ = ["CIFAR", "Dataset", "RawData", "load_dataset", "resolve_source"]

@@ -10,10 +10,10 @@ import functools
 import os
 from pathlib import Path
 
+from .. import registry
 from ..errors import ConfigError, DataError
 from .dataset import Dataset, RawData, split_and_normalise
 
-BUILTIN = ("digits", "mnist1d")
 CIFAR = ("cifar10", "cifar100")
 _CIFAR_FOLDERS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
 
@@ -27,7 +27,7 @@ def resolve_source(
     a typo fails at configuration time rather than in every trial.
     """
     text = str(name_or_path)
-    if text in BUILTIN:
+    if text in registry.names("dataset"):  # in-memory datasets, registered as kind "dataset"
         return text, None
     if text in CIFAR:
         if data_dir is None:
@@ -65,7 +65,7 @@ def resolve_source(
             )
         return found, str(path)
     raise ConfigError(
-        f"dataset must be one of {', '.join(BUILTIN + CIFAR)}, a .npz file or a CIFAR batch folder, "
+        f"dataset must be one of {', '.join(registry.names('dataset') + list(CIFAR))}, a .npz file or a CIFAR batch folder, "
         f"got {text!r}"
     )
 
@@ -112,14 +112,8 @@ def _cached(
 
 
 def _read(kind: str, path: str | None) -> RawData:
-    if kind == "digits":
-        from .digits import load_digits_raw
-
-        return load_digits_raw()
-    if kind == "mnist1d":
-        from .mnist1d import load_mnist1d_raw
-
-        return load_mnist1d_raw()
+    if path is None:
+        return registry.resolve("dataset", kind)()
     if kind == "npz":
         from .npz import load_npz_raw
 

@@ -10,14 +10,16 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..architecture import Architecture
+from ..options import Component
 
 if TYPE_CHECKING:
     from ..study.context import TrialContext
 
 
-class Evaluator(ABC):
+class Evaluator(Component, ABC):
     """Base class; ``fidelities`` lists the budgets this evaluator accepts (None = any)."""
 
+    kind = "evaluator"
     name: str = "evaluator"
     #: the space (by name) this evaluator understands
     space_name: str = ""

@@ -19,9 +19,10 @@ from typing import Any, Sequence
 
 from ..architecture import Architecture
 from ..errors import ConfigError
-from ..metrics.metric_table import KEYS, MetricTable
+from ..metrics.metric_table import MetricTable
 from ..registry import resolve
 from ..spaces.base import SearchSpace
+from ..options import Bool, Map, Seq, Str, validated
 from .base import Evaluator
 
 
@@ -29,7 +30,15 @@ class MetricTableEvaluator(Evaluator):
     """Metrics of ``base`` (if any) merged with the row of the architecture in ``table``."""
 
     name = "metric_table"
+    options = {
+        "table": Str(),
+        "key": Str(none=True),
+        "allow_missing": Bool(),
+        "base_options": Map(none=True),
+        "columns": Seq(Str(), none=True),
+    }
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -40,28 +49,8 @@ class MetricTableEvaluator(Evaluator):
         base_options: dict[str, Any] | None = None,
         key: str | None = None,
         columns: Sequence[str] | None = None,
+        allow_missing: bool = False,
     ) -> None:
-        if not isinstance(table, str) or not table:
-            raise ConfigError(
-                "parameter table of MetricTableEvaluator must be the path of a CSV file, "
-                f"got {table!r}"
-            )
-        if key is not None and key not in KEYS:
-            raise ConfigError(
-                f"parameter key of MetricTableEvaluator must be one of {KEYS}, got {key!r}"
-            )
-        if base_options is not None and not isinstance(base_options, dict):
-            raise ConfigError(
-                "parameter base_options of MetricTableEvaluator must be a mapping, "
-                f"got {base_options!r}"
-            )
-        if columns is not None and (
-            isinstance(columns, str) or not all(isinstance(c, str) for c in columns)
-        ):
-            raise ConfigError(
-                "parameter columns of MetricTableEvaluator must be a list of column names, "
-                f"got {columns!r}"
-            )
         self.space = space
         self.space_name = space.name
         self.table_path = table
@@ -71,6 +60,9 @@ class MetricTableEvaluator(Evaluator):
         loaded = self._load()  # fail now on a missing file, bad rows or unknown columns
         if columns is not None:
             loaded.require(list(columns))
+        if not allow_missing:
+            loaded.check_covers(space)
+        self.allow_missing = allow_missing
         self.columns = tuple(columns) if columns is not None else loaded.columns
 
     def evaluate(

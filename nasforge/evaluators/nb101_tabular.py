@@ -23,8 +23,9 @@ from typing import Any, Sequence
 
 from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError, DataError
-from ..paths import data_file
+from ..paths import READ_ERRORS, data_file
 from ..spaces.nb101 import NB101Space
+from ..options import Choice, validated
 from .base import Evaluator
 from .tables import benchmark_space
 
@@ -38,7 +39,9 @@ class NB101Tabular(Evaluator):
 
     name = "nb101"
     space_name = "nb101"
+    options = {"dataset": Choice(*DATASETS, none=True)}
 
+    @validated
     def __init__(
         self,
         space: NB101Space | None = None,
@@ -47,8 +50,6 @@ class NB101Tabular(Evaluator):
         path: str | Path | None = None,
     ) -> None:
         self.space = benchmark_space(space, NB101Space, self.name)
-        if dataset not in (None, *DATASETS):
-            raise ConfigError(f"parameter dataset of nb101 must be one of {DATASETS}, got {dataset!r}")
         self.dataset = "cifar10"
         self.data_dir = str(data_dir) if data_dir is not None else None
         self.path = str(path) if path is not None else None
@@ -116,7 +117,7 @@ def _read_table(path: Path, space: NB101Space) -> tuple[dict[str, dict[str, floa
     counts: dict[str, int] = {}
     pool: list[Architecture] = []
     try:
-        with opener(path, "rt", newline="") as handle:
+        with opener(path, "rt", newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             missing = {"adjacency", "ops"} - set(reader.fieldnames or ())
             if missing:
@@ -135,15 +136,12 @@ def _read_table(path: Path, space: NB101Space) -> tuple[dict[str, dict[str, floa
                 for c in columns:
                     sums[key][c] += _number(row[c], path, line, c)
                 counts[key] += 1
-    except (OSError, EOFError, csv.Error) as exc:
+    except READ_ERRORS as exc:
         raise DataError(f"cannot read nb101 table {str(path)!r}: {exc}") from exc
     table = {}
     for key, total in sums.items():
         n = counts[key]
         metrics = {c: v / n for c, v in total.items()}
-        for alias, column in (("params", "params_m"), ("flops", "flops_m")):
-            if column in metrics and alias not in metrics:
-                metrics[alias] = metrics[column]  # millions, as the nb201 evaluator reports them
         metrics["n_rows"] = float(n)
         table[key] = metrics
     return table, pool

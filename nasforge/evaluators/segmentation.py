@@ -17,11 +17,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigError
+from ..options import Int, Map, validated
 from .trainer import TrainerEvaluator
 
 METRICS = (
     "train_dice", "valid_dice", "valid_dice_best", "test_dice", "train_loss", "valid_loss", "test_loss",
-    "params", "flops", "latency", "boo", "boo_per_param", "train_time", "epochs", "best_epoch",
+    "params_m", "flops_m", "latency_ms", "boo", "boo_per_param", "train_time", "epochs", "best_epoch",
     "resumed_from_epoch",
 )
 
@@ -31,7 +32,10 @@ class SegmentationEvaluator(TrainerEvaluator):
     ``valid_dice_<class>`` / ``test_dice_<class>``. Defaults follow SegQNAS (Adam, lr 1e-3)."""
 
     name = "segmentation"
+    options = {"size": Int(low=4), "last_k": Int(low=1), "folds": Int(low=2, none=True),
+               "fold": Int(low=0), "data_options": Map(none=True)}
 
+    @validated
     def __init__(
         self,
         space: Any,
@@ -53,14 +57,9 @@ class SegmentationEvaluator(TrainerEvaluator):
     ) -> None:
         from ..models.unet import BASELINES
 
-        self.size = _int("size", size, 4)
-        self.last_k = _int("last_k", last_k, 1)
-        self.folds = None if folds is None else _int("folds", folds, 2)
-        self.fold = _int("fold", fold, 0)
+        self.size, self.last_k, self.folds, self.fold = size, last_k, folds, fold
         if self.folds is not None and self.fold >= self.folds:
             raise ConfigError(f"parameter fold of SegmentationEvaluator must be < folds ({self.folds}), got {fold!r}")
-        if data_options is not None and not isinstance(data_options, Mapping):
-            raise ConfigError(f"parameter data_options of SegmentationEvaluator must be a mapping, got {data_options!r}")
         self.data_options = dict(data_options or {})
         if isinstance(model_factory, str) and model_factory in BASELINES:
             model_factory = BASELINES[model_factory]
@@ -120,8 +119,3 @@ class SegmentationEvaluator(TrainerEvaluator):
         return (f"SegmentationEvaluator(space={self.space_name!r}, dataset={self.dataset!r}, "
                 f"size={self.size}, epochs={self.epochs})")
 
-
-def _int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"parameter {name} of SegmentationEvaluator must be an integer >= {low}, got {value!r}")
-    return int(value)

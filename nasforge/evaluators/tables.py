@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..paths import READ_ERRORS
 
 _CACHE: dict[tuple[str, str], "Table"] = {}
 _LOCK = threading.Lock()
@@ -97,15 +98,15 @@ def load_indexed_csv(path: str | Path, text_columns: tuple[str, ...] = ("arch",)
 
 
 def _open(path: Path):
-    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
+    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
 
 
 def _read(path: Path, text_columns: tuple[str, ...]) -> Table:
     try:
         with _open(path) as handle:
             text = handle.read()
-    except OSError as exc:
-        raise DataError(f"cannot read table {str(path)!r}: {exc}") from exc
+    except READ_ERRORS as exc:
+        raise DataError(f"cannot read table {str(path)!r} (damaged or not UTF-8 text): {exc}") from exc
     lines = text.split("\n", 11)
     header = next(csv.reader(lines[:1]), [])
     if "index" not in header:

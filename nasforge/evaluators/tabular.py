@@ -39,6 +39,7 @@ from ..architecture import Architecture
 from ..errors import ConfigError, DataError, TrialPruned
 from ..paths import data_file
 from ..spaces.nb201 import NUM_ARCHS, OPS, NB201Space
+from ..options import Bool, Choice, validated
 from .base import Evaluator
 from .tables import Table, benchmark_space, load_indexed_csv
 
@@ -148,7 +149,9 @@ class NB201Tabular(Evaluator):
 
     name = "nb201"
     space_name = "nb201"
+    options = {"dataset": Choice(*DATASETS, none=True), "hardware": Bool()}
 
+    @validated
     def __init__(
         self,
         space: NB201Space | None = None,
@@ -163,9 +166,6 @@ class NB201Tabular(Evaluator):
             )
         self.space = benchmark_space(space, NB201Space, self.name)
         dataset = "cifar10" if dataset is None else dataset
-        _check_choice("dataset", dataset, DATASETS)
-        if not isinstance(hardware, bool):
-            raise ConfigError(f"parameter hardware of NB201Tabular must be true or false, got {hardware!r}")
         self.dataset = dataset
         self.hardware = hardware
         self.data_dir = None if data_dir is None else str(data_dir)
@@ -182,7 +182,7 @@ class NB201Tabular(Evaluator):
         return 200
 
     def metrics(self, fidelity: int | None = None) -> Sequence[str]:
-        names = list(accuracy_columns(self.dataset, fidelity or 200)) + ["params", "flops"]
+        names = list(accuracy_columns(self.dataset, fidelity or 200)) + ["params_m", "flops_m"]
         if self.hardware:
             names += list(HARDWARE_METRICS)
         return names
@@ -202,8 +202,8 @@ class NB201Tabular(Evaluator):
                     raise TrialPruned(f"pruned at {step} epochs", metrics=reached)
         metrics: dict[str, Any] = self._accuracies(accuracy, index, fidelity)
         ops = self.space.ops(arch)
-        metrics["params"] = nb201_params(ops, NUM_CLASSES[self.dataset])
-        metrics["flops"] = nb201_flops(ops, self.dataset)
+        metrics["params_m"] = nb201_params(ops, NUM_CLASSES[self.dataset])
+        metrics["flops_m"] = nb201_flops(ops, self.dataset)
         if self.hardware:
             hardware = self._table("hardware")
             prefix = _HARDWARE_DATASET.get(self.dataset, self.dataset)
@@ -248,7 +248,7 @@ class NB201Tabular(Evaluator):
         if metric in HARDWARE_METRICS and self.hardware:
             prefix = _HARDWARE_DATASET.get(self.dataset, self.dataset)
             return self._table("hardware").column(f"{prefix}/{metric}")
-        if metric in ("params", "flops"):
+        if metric in ("params_m", "flops_m"):
             return _cost_column(metric, self.dataset)
         raise DataError(
             f"nb201 {self.dataset} at fidelity {fidelity} has no metric {metric!r}; "
@@ -288,7 +288,7 @@ def _cost_column(metric: str, dataset: str) -> np.ndarray:
     """Analytic params / flops of every architecture by index (op counts times per-op cost)."""
     genes = np.asarray([NB201Space().from_index(i).genes for i in range(NUM_ARCHS)])
     counts = np.stack([(genes == k).sum(axis=1) for k in range(len(OPS))], axis=1)
-    if metric == "params":
+    if metric == "params_m":
         base, per_op = _base_params(NUM_CLASSES[dataset]), [_op_params(op) for op in OPS]
     else:
         size = INPUT_SIZE[dataset]

@@ -15,12 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
-from ..errors import ArchitectureError, ConfigError, DataError, NasforgeError, TrialFailed, TrialPruned
+from ..errors import (
+    ArchitectureError,
+    ConfigError,
+    DataError,
+    NasforgeError,
+    TrialFailed,
+    TrialPruned,
+)
 from ..registry import load_object
+from ..options import Choice, Float, Int, Map, Str, validated
+from ..training.choices import OPTIMIZERS, SCHEDULES
 from .base import Evaluator
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
-SCHEDULES = ("cosine", "constant")
 DEVICES = ("cpu", "cuda")
 HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
 CHECKPOINT = "checkpoint.pt"  # in the trial's checkpoint_dir: last state + kept weights
@@ -31,9 +38,9 @@ METRICS = (
     "train_loss",
     "valid_loss",
     "test_loss",
-    "params",
-    "flops",
-    "latency",
+    "params_m",
+    "flops_m",
+    "latency_ms",
     "boo",
     "boo_per_param",
     "train_time",
@@ -63,9 +70,9 @@ class TrainerEvaluator(Evaluator):
 
     Metrics describe the epoch with the best validation accuracy (its weights are kept); train
     accuracy / loss are running values over that epoch, as in the NB201 tables.
-    Accuracies are in % (as the NB201 tables), losses are mean cross-entropy, ``params`` is in
-    millions, ``flops`` in millions of multiply-adds (batch 1), ``latency`` in ms (batch 1, median
-    of ``latency_repeats``), ``train_time`` in seconds. A NaN / inf loss, running past
+    Accuracies are in % (as the NB201 tables), losses are mean cross-entropy, ``params_m`` is in
+    millions, ``flops_m`` in millions of multiply-adds (batch 1), ``latency_ms`` in ms (batch 1,
+    median of ``latency_repeats``), ``train_time`` in seconds. A NaN / inf loss, running past
     ``time_limit`` seconds, running out of memory or any error while building or training raises
     TrialFailed with the reason.
 
@@ -75,7 +82,29 @@ class TrainerEvaluator(Evaluator):
     """
 
     name = "trainer"
+    options = {
+        "dataset": Str(none=True),
+        "epochs": Int(low=1),
+        "batch_size": Int(low=1),
+        "lr": Float(low=0, low_open=True),
+        "momentum": Float(low=0, high=1, high_open=True),
+        "weight_decay": Float(low=0),
+        "optimizer": Choice(*OPTIMIZERS),
+        "schedule": Choice(*SCHEDULES),
+        "patience": Int(low=1, none=True),
+        "time_limit": Float(low=0, low_open=True, none=True),
+        "threads": Int(low=1, none=True),
+        "device": Choice(*DEVICES),
+        "latency_repeats": Int(low=1),
+        "split_seed": Int(low=0),
+        "valid_fraction": Float(low=0, high=1, low_open=True, high_open=True),
+        "test_fraction": Float(low=0, high=1, low_open=True, high_open=True),
+        "max_train": Int(low=2, none=True),
+        "eval_batch_size": Int(low=1),
+        "model_options": Map(none=True),
+    }
 
+    @validated
     def __init__(
         self,
         space: Any,
@@ -107,32 +136,28 @@ class TrainerEvaluator(Evaluator):
         self.space_name = space.name
         self.dataset = "digits" if dataset is None else str(dataset)
         self.data_dir = None if data_dir is None else str(data_dir)
-        self.epochs = _int("epochs", epochs, 1)
-        self.batch_size = _int("batch_size", batch_size, 1)
-        self.lr = _float("lr", lr, positive=True)
-        self.momentum = _float("momentum", momentum)
-        self.weight_decay = _float("weight_decay", weight_decay)
-        self.optimizer = _choice("optimizer", optimizer, OPTIMIZERS)
-        self.schedule = _choice("schedule", schedule, SCHEDULES)
-        self.patience = None if patience is None else _int("patience", patience, 1)
-        self.time_limit = None if time_limit is None else _float("time_limit", time_limit, positive=True)
-        self.threads = None if threads is None else _int("threads", threads, 1)
-        self.device = _choice("device", device, DEVICES)
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.patience = patience
+        self.time_limit = time_limit
+        self.threads = threads
+        self.device = device
         if self.device == "cuda":
             import torch
 
             if not torch.cuda.is_available():
                 raise ConfigError("parameter device of TrainerEvaluator is 'cuda' but no CUDA device is available")
-        self.latency_repeats = _int("latency_repeats", latency_repeats, 1)
-        self.split_seed = _int("split_seed", split_seed, 0)
-        self.valid_fraction = _fraction("valid_fraction", valid_fraction)
-        self.test_fraction = _fraction("test_fraction", test_fraction)
-        self.max_train = None if max_train is None else _int("max_train", max_train, 2)
-        self.eval_batch_size = _int("eval_batch_size", eval_batch_size, 1)
-        if model_options is not None and not isinstance(model_options, Mapping):
-            raise ConfigError(
-                f"parameter model_options of TrainerEvaluator must be a mapping, got {model_options!r}"
-            )
+        self.latency_repeats = latency_repeats
+        self.split_seed = split_seed
+        self.valid_fraction = valid_fraction
+        self.test_fraction = test_fraction
+        self.max_train = max_train
+        self.eval_batch_size = eval_batch_size
         self.model_options = dict(model_options or {})
         if model_factory is not None and not (callable(model_factory) or isinstance(model_factory, str)):
             raise ConfigError(
@@ -142,8 +167,6 @@ class TrainerEvaluator(Evaluator):
         if isinstance(model_factory, str):
             load_object(model_factory)  # fail now on a typo, not in every trial
         self.model_factory = model_factory
-        if self.momentum >= 1.0:
-            raise ConfigError(f"parameter momentum of TrainerEvaluator must be in [0, 1), got {momentum!r}")
         self._check_source()
         self._tensors: dict[str, Any] | None = None
 
@@ -318,9 +341,9 @@ class TrainerEvaluator(Evaluator):
         for key in ("train_loss", "valid_loss", "test_loss"):
             if not math.isfinite(metrics[key]):
                 raise TrialFailed(f"{key} is {metrics[key]} after training")
-        metrics["params"] = count_params(model)
-        metrics["flops"] = count_flops(model, dataset.input_shape, self.device)
-        metrics["latency"] = measure_latency(model, dataset.input_shape, self.latency_repeats, self.device)
+        metrics["params_m"] = count_params(model)
+        metrics["flops_m"] = count_flops(model, dataset.input_shape, self.device)
+        metrics["latency_ms"] = measure_latency(model, dataset.input_shape, self.latency_repeats, self.device)
         metrics.update(binary_ones(model))  # EMONAS bit cost: one cheap pass over the weights
         metrics["train_time"] = result.train_time
         metrics["epochs"] = result.epochs
@@ -367,34 +390,6 @@ class TrainerEvaluator(Evaluator):
 
 
 # --- argument checks: one line naming the parameter and what is allowed ---------------------------
-
-
-def _int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ConfigError(f"parameter {name} of TrainerEvaluator must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _float(name: str, value: Any, positive: bool = False) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
-    if not ok or (value <= 0 if positive else value < 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ConfigError(f"parameter {name} of TrainerEvaluator must be a finite number {bound}, got {value!r}")
-    return float(value)
-
-
-def _fraction(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
-        raise ConfigError(f"parameter {name} of TrainerEvaluator must be in (0, 1), got {value!r}")
-    return float(value)
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ConfigError(
-            f"parameter {name} of TrainerEvaluator must be one of {', '.join(allowed)}, got {value!r}"
-        )
-    return str(value)
 
 
 def _fidelity(value: Any) -> int:

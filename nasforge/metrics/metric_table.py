@@ -7,10 +7,13 @@ any number of numeric metric columns::
     arch,my_phone_latency,my_energy
     |nor_conv_3x3~0|+|none~0|skip_connect~1|+|...|,4.1,12.0
 
-The key column is ``arch`` (an architecture string in any form the space parses; it is
-canonicalised, so equivalent spellings match) or ``index`` (an NB201 index, for spaces with
-``from_index``). An architecture absent from the table, an empty or non-numeric cell, and a column
-the table lacks are errors that name the architecture or column and the file.
+The key column holds architecture strings in any form the space parses (canonicalised, so
+equivalent spellings match) or NB201 indices (for spaces with ``from_index``): it is found among
+the usual spellings (``arch``, ``arch_str``, ``index``, ``nb201_index``) or named with ``key``.
+Metric columns are the numeric ones: a text column (a second architecture string, a device name)
+is skipped rather than breaking every lookup, and naming it as a metric is an error up front.
+An architecture absent from the table, an empty or non-numeric cell, and a column the table lacks
+are errors that name the architecture or column and the file.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from typing import Any
 
 from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError, DataError
+from ..paths import READ_ERRORS
 from ..spaces.base import SearchSpace
 
-KEYS = ("arch", "index")
+#: key column spellings found without being named (published latency tables use all of these)
+KEYS = ("arch", "arch_str", "index", "nb201_index")
 
 
 class MetricTable:
@@ -35,8 +40,8 @@ class MetricTable:
         self.path = Path(path).expanduser()
         if not self.path.is_file():
             raise DataError(f"metric table {str(self.path)!r} not found")
-        if key is not None and key not in KEYS:
-            raise ConfigError(f"parameter key of MetricTable must be one of {KEYS}, got {key!r}")
+        if key is not None and not isinstance(key, str):
+            raise ConfigError(f"parameter key of MetricTable must be a column name, got {key!r}")
         self.space = space
         header, rows = _read_csv(self.path)
         self.key = key or _guess_key(header, self.path)
@@ -45,15 +50,19 @@ class MetricTable:
                 f"metric table {str(self.path)!r} has no key column {self.key!r}; "
                 f"its columns: {', '.join(header)}"
             )
-        if self.key == "index" and not hasattr(space, "from_index"):
+        self.by_index = self.key.endswith("index")
+        if self.by_index and not hasattr(space, "from_index"):
             raise ConfigError(
-                f"metric table {str(self.path)!r} is keyed by 'index' but space {space.name!r} "
-                "has no index; key it by 'arch' instead"
+                f"metric table {str(self.path)!r} is keyed by {self.key!r} (an index) but space "
+                f"{space.name!r} has no index; key it by architecture string instead"
             )
-        self.columns: tuple[str, ...] = tuple(c for c in header if c not in KEYS and c)
+        others = [c for c in header if c != self.key and c]
+        self.columns: tuple[str, ...] = tuple(c for c in others if _numeric(rows, c))
+        self.text_columns: tuple[str, ...] = tuple(c for c in others if c not in self.columns)
         if not self.columns:
             raise DataError(
-                f"metric table {str(self.path)!r} has no metric columns besides {self.key!r}"
+                f"metric table {str(self.path)!r} has no numeric metric column besides "
+                f"{self.key!r}; its columns: {', '.join(header)}"
             )
         self._rows: dict[str, dict[str, str]] = {}
         for line, row in enumerate(rows, start=2):
@@ -73,12 +82,29 @@ class MetricTable:
 
     def require(self, names: list[str] | tuple[str, ...]) -> None:
         """DataError if any of ``names`` is not a column (call it before a search starts)."""
+        text = [n for n in names if n in self.text_columns]
+        if text:
+            raise DataError(
+                f"metric table {str(self.path)!r}: column(s) {', '.join(map(repr, text))} hold "
+                f"text or empty cells, not numbers; numeric columns: {', '.join(self.columns)}"
+            )
         missing = [n for n in names if n not in self.columns]
         if missing:
             raise DataError(
                 f"metric table {str(self.path)!r} has no column(s) "
                 f"{', '.join(map(repr, missing))}; "
                 f"it has: {', '.join(self.columns)}"
+            )
+
+    def check_covers(self, space: SearchSpace) -> None:
+        """DataError when a finite space has architectures the table lacks: they would fail one
+        by one during the search, so say it before it starts."""
+        size = space.size() if hasattr(space, "size") else None
+        if size is not None and len(self._rows) < size:
+            raise DataError(
+                f"metric table {str(self.path)!r} covers {len(self._rows)} of the {size} "
+                f"architectures of space {space.name!r}; complete it, or set evaluator option "
+                "allow_missing: true to fail the trials of missing architectures"
             )
 
     def lookup(
@@ -110,7 +136,7 @@ class MetricTable:
 
     def _arch_of(self, text: str, line: int) -> Architecture:
         try:
-            if self.key == "index":
+            if self.by_index:
                 return self.space.from_index(int(text))  # type: ignore[attr-defined]
             return self.space.from_string(text)
         except (ArchitectureError, ValueError) as exc:
@@ -122,13 +148,13 @@ class MetricTable:
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rt", newline="") as handle:  # type: ignore[operator]
+        with opener(path, "rt", newline="", encoding="utf-8") as handle:  # type: ignore[operator]
             reader = csv.DictReader(handle)
             header = [h.strip() for h in (reader.fieldnames or [])]
             reader.fieldnames = header
             rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"cannot read metric table {str(path)!r}: {exc}") from exc
+    except READ_ERRORS as exc:
+        raise DataError(f"cannot read metric table {str(path)!r} (damaged or not UTF-8 text): {exc}") from exc
     if not header:
         raise DataError(f"metric table {str(path)!r} is empty (no header line)")
     return header, rows
@@ -139,6 +165,17 @@ def _guess_key(header: list[str], path: Path) -> str:
         if key in header:
             return key
     raise DataError(
-        f"metric table {str(path)!r} needs a key column 'arch' (architecture string) or 'index' "
-        f"(NB201 index); its columns: {', '.join(header)}"
+        f"metric table {str(path)!r} needs a key column ({', '.join(KEYS)}) or evaluator option "
+        f"key naming it; its columns: {', '.join(header)}"
     )
+
+
+def _numeric(rows: list[dict[str, Any]], column: str) -> bool:
+    """Every cell of ``column`` is a finite number (so lookups of it never fail)."""
+    for row in rows:
+        try:
+            if not math.isfinite(float((row.get(column) or "").strip())):
+                return False
+        except ValueError:
+            return False
+    return True

@@ -5,6 +5,6 @@ A torch-only package: light modules (spaces, strategies, the CLI) must not impor
 ``chain.py``.
 """
 
-from .build import BUILDERS, build_model
+from .build import build_model
 
-__all__ = ["BUILDERS", "build_model"]
+__all__ = ["build_model"]

@@ -7,14 +7,7 @@ from typing import Any, Sequence
 
 from ..architecture import Architecture
 from ..errors import ConfigError
-from ..registry import load_object
-
-#: space name -> ``module:function(arch, input_shape, num_classes, **options)``, imported lazily
-BUILDERS: dict[str, str] = {
-    "nb201": "nasforge.models.nb201:build_nb201",
-    "chain": "nasforge.models.chain:build_chain",
-    "unet": "nasforge.models.unet:build_unet",
-}
+from .. import registry
 
 
 def build_model(
@@ -33,9 +26,9 @@ def build_model(
     go to the space's builder (e.g. ``C`` and ``N`` for nb201).
     """
     name = space if isinstance(space, str) else getattr(space, "name", None)
-    if name not in BUILDERS:
+    if name not in registry.names("model"):  # builders are registered as kind "model"
         raise ConfigError(
-            f"no model builder for space {name!r}; available: {', '.join(sorted(BUILDERS))}"
+            f"no model builder for space {name!r}; available: {', '.join(registry.names('model'))}"
         )
     if not isinstance(arch, Architecture) or arch.space != name:
         got = arch.space if isinstance(arch, Architecture) else type(arch).__name__
@@ -51,7 +44,7 @@ def build_model(
         raise ConfigError(
             f"parameter seed of build_model must be an integer >= 0 or None, got {seed!r}"
         )
-    builder = load_object(BUILDERS[name])
+    builder = registry.resolve("model", name)
     if seed is None:
         return builder(arch, shape, int(num_classes), **options)
     import torch

@@ -16,13 +16,15 @@ import numpy as np
 
 from ..architecture import Architecture, Categorical, Float, Gene, GeneValue, Integer, LabelledDAG
 from ..errors import ArchitectureError
+from ..options import Component
 
 _MAX_RETRIES = 1000
 
 
-class SearchSpace(ABC):
+class SearchSpace(Component, ABC):
     """Base class for search spaces; subclasses implement the four abstract methods."""
 
+    kind = "space"
     name: str = "space"
 
     # --- what a subclass implements ------------------------------------------------------------

@@ -39,12 +39,12 @@ from typing import Any, Mapping, Optional, Sequence
 
 from ..architecture import Architecture, Categorical, Float, Gene, GeneValue, LabelledDAG
 from ..errors import ArchitectureError, ConfigError
-from ..validation import check_int
+from ..options import Bool, Int, validated
+from ..training.choices import OPTIMIZERS
 from .base import SearchSpace
 
 NO_OP = "no_op"
 POOLS = ("max_pool", "avg_pool")
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SIGNIFICANT_DIGITS = 4
 #: gene names of the numeric genes, in gene order, with their short keys in the string
 NUMERIC_KEYS: tuple[tuple[str, str], ...] = (
@@ -172,6 +172,15 @@ class ChainSpace(SearchSpace):
 
     name = "chain"
 
+    options = {
+        "max_nodes": Int(low=1),
+        "min_active": Int(low=1),
+        "include_residual": Bool(),
+        "include_pooling": Bool(),
+        "numeric_genes": Bool(),
+    }
+
+    @validated
     def __init__(
         self,
         max_nodes: int = 8,
@@ -188,8 +197,8 @@ class ChainSpace(SearchSpace):
         optimizers: Sequence[str] = OPTIMIZERS,
         default_hparams: Optional[Mapping[str, Any]] = None,
     ) -> None:
-        self.max_nodes = _positive_int("max_nodes", max_nodes)
-        self.min_active = _positive_int("min_active", min_active)
+        self.max_nodes = max_nodes
+        self.min_active = min_active
         if self.min_active > self.max_nodes:
             raise ConfigError(
                 f"parameter min_active of ChainSpace must be <= max_nodes ({self.max_nodes}), "
@@ -197,9 +206,9 @@ class ChainSpace(SearchSpace):
             )
         self.filters = _int_tuple("filters", filters, odd=False)
         self.kernels = _int_tuple("kernels", kernels, odd=True)
-        self.include_residual = _bool("include_residual", include_residual)
-        self.include_pooling = _bool("include_pooling", include_pooling)
-        self.numeric_genes = _bool("numeric_genes", numeric_genes)
+        self.include_residual = include_residual
+        self.include_pooling = include_pooling
+        self.numeric_genes = numeric_genes
         if functions is None:
             names = [f"conv_{k}_{f}" for k in self.kernels for f in self.filters]
             if self.include_residual:
@@ -374,16 +383,6 @@ class ChainSpace(SearchSpace):
 
 
 # --- validation helpers ------------------------------------------------------------------------
-
-
-def _positive_int(name: str, value: Any) -> int:
-    return check_int("ChainSpace", name, value, 1)
-
-
-def _bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"parameter {name} of ChainSpace must be true or false, got {value!r}")
-    return value
 
 
 def _int_tuple(name: str, values: Any, odd: bool) -> tuple[int, ...]:

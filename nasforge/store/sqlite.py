@@ -10,13 +10,16 @@ writes cheap and lets readers (``nasforge report``) look at a study while it run
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import StorageError
+from ..errors import ConfigError, StorageError
 from .artifacts import ArtifactStore
 from ..trial import Trial, TrialState
 
@@ -42,6 +45,14 @@ CREATE TABLE IF NOT EXISTS trials (
     started REAL,
     finished REAL,
     PRIMARY KEY (study_id, number)
+);
+CREATE TABLE IF NOT EXISTS leases (
+    study_id INTEGER PRIMARY KEY REFERENCES studies(study_id),
+    token TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    acquired REAL NOT NULL,
+    heartbeat REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS intermediate (
     study_id INTEGER NOT NULL REFERENCES studies(study_id),
@@ -78,8 +89,20 @@ class SQLiteStore:
             parent = Path(self.path).expanduser().resolve().parent
             if not parent.is_dir():
                 raise StorageError(f"storage folder {str(parent)!r} does not exist")
+            if not os.access(parent, os.W_OK):
+                raise StorageError(
+                    f"storage folder {str(parent)!r} is not writable; choose a --storage path in a "
+                    "folder you can write to"
+                )
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "studies" not in tables:
+                self._db.close()
+                raise StorageError(
+                    f"{self.path!r} is an SQLite file of another program (tables: "
+                    f"{', '.join(sorted(tables)[:5])}); nasforge will not add its tables to it"
+                )
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable against process crashes (kill -9); only power loss can lose the tail.
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -96,6 +119,7 @@ class SQLiteStore:
     # --- studies ---------------------------------------------------------------------------------
 
     def create_study(self, name: str, config: dict[str, Any]) -> StudyRecord:
+        check_study_name(name)
         try:
             with self._tx():
                 self._db.execute(
@@ -137,17 +161,76 @@ class SQLiteStore:
     # --- trials ------------------------------------------------------------------------------------
 
     def start_trials(self, study_id: int, trials: Iterable[Trial], state: dict[str, Any]) -> None:
-        """Record newly asked trials as RUNNING together with the strategy state after the ask."""
+        """Record newly asked trials as RUNNING together with the strategy state after the ask.
+
+        A trial row is never replaced: a number that exists means another process wrote to this
+        study, and the whole ask is refused.
+        """
+        try:
+            with self._tx():
+                self._db.executemany(
+                    "INSERT INTO trials (study_id, number, arch, seed, fidelity, state, started) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (study_id, t.number, t.arch, t.seed, t.fidelity, TrialState.RUNNING.value,
+                         t.started)
+                        for t in trials
+                    ],
+                )
+                self._save_state(study_id, state)
+        except sqlite3.IntegrityError:
+            raise StorageError(
+                f"trial numbers {[t.number for t in trials]} already exist in study {study_id}: "
+                "another process is writing to it"
+            ) from None
+
+    # --- ownership -----------------------------------------------------------------------------------
+
+    def acquire_lease(self, study_id: int, study: str, stale_after: float) -> str:
+        """Become the study's only runner; returns the lease token.
+
+        A lease held by a live process is refused with who holds it and since when. A lease whose
+        holder is gone (its pid no longer exists on this host, or no heartbeat for ``stale_after``
+        seconds) is taken over, which is how ``resume`` continues after a kill -9.
+        """
+        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        now = time.time()
         with self._tx():
-            self._db.executemany(
-                "INSERT OR REPLACE INTO trials (study_id, number, arch, seed, fidelity, state, "
-                "started) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (study_id, t.number, t.arch, t.seed, t.fidelity, TrialState.RUNNING.value, t.started)
-                    for t in trials
-                ],
+            self.check_lease(study_id, study, stale_after)
+            self._db.execute(
+                "INSERT OR REPLACE INTO leases (study_id, token, host, pid, acquired, heartbeat) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (study_id, token, socket.gethostname(), os.getpid(), now, now),
             )
-            self._save_state(study_id, state)
+        return token
+
+    def check_lease(self, study_id: int, study: str, stale_after: float) -> None:
+        """StorageError naming the holder when a live process runs the study."""
+        now = time.time()
+        row = self._db.execute(
+            "SELECT host, pid, acquired, heartbeat FROM leases WHERE study_id = ?", (study_id,)
+        ).fetchone()
+        if row is not None and _holder_alive(row[0], row[1], row[3], stale_after, now):
+            host, pid, acquired, beat = row
+            since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(acquired))
+            raise StorageError(
+                f"study {study!r} is being run by pid {pid} on {host} since {since} (last "
+                f"heartbeat {now - beat:.0f} s ago); one process runs a study: scale out with "
+                "--workers or the Ray executor instead"
+            )
+
+    def renew_lease(self, study_id: int, token: str) -> bool:
+        """Heartbeat; False when the lease was taken over (the caller must stop writing)."""
+        with self._tx():
+            cursor = self._db.execute(
+                "UPDATE leases SET heartbeat = ? WHERE study_id = ? AND token = ?",
+                (time.time(), study_id, token),
+            )
+        return cursor.rowcount == 1
+
+    def release_lease(self, study_id: int, token: str) -> None:
+        with self._tx():
+            self._db.execute("DELETE FROM leases WHERE study_id = ? AND token = ?", (study_id, token))
 
     def finish_trial(
         self,
@@ -214,7 +297,7 @@ class SQLiteStore:
         """Remove a study, its trials and reports (its artifact folder is the caller's to remove)."""
         study_id = self.get_study(name).study_id
         with self._tx():
-            for table in ("intermediate", "trials", "studies"):
+            for table in ("intermediate", "leases", "trials", "studies"):
                 self._db.execute(f"DELETE FROM {table} WHERE study_id = ?", (study_id,))
 
     def trials(self, study_id: int, states: Iterable[TrialState] | None = None) -> list[Trial]:
@@ -270,6 +353,36 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+MAX_NAME_LENGTH = 100
+
+
+def check_study_name(name: object) -> None:
+    """Names are shown in lists and used as folder names: printable text of bounded length."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"study name must be non-empty text, got {name!r}")
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable() or name != name.strip():
+        raise ConfigError(
+            f"study name {name[:120]!r} is not allowed: use up to {MAX_NAME_LENGTH} printable "
+            "characters without leading or trailing spaces"
+        )
+
+
+def _holder_alive(host: str, pid: int, heartbeat: float, stale_after: float, now: float) -> bool:
+    if now - heartbeat > stale_after:
+        return False
+    if host != socket.gethostname():
+        return True  # another machine: only its heartbeat can tell
+    if pid == os.getpid():
+        return False  # a dead holder's pid reused by this very process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _trial_from_row(row: tuple) -> Trial:

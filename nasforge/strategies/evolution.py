@@ -20,12 +20,15 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from .base import Strategy, check_int
+from ..options import Int, validated
+from .base import Strategy
 
 
 class RegularizedEvolution(Strategy):
     name = "evolution"
+    options = {"population": Int(low=1), "sample_size": Int(low=1), "mutations": Int(low=1)}
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -36,9 +39,6 @@ class RegularizedEvolution(Strategy):
         mutations: int = 1,
     ) -> None:
         super().__init__(space, seed, objectives)
-        population = check_int("RegularizedEvolution", "population", population, 1)
-        sample_size = check_int("RegularizedEvolution", "sample_size", sample_size, 1)
-        mutations = check_int("RegularizedEvolution", "mutations", mutations, 1)
         if sample_size > population:
             raise ConfigError(
                 f"parameter sample_size of RegularizedEvolution must be <= population ({population}), got {sample_size}"
@@ -69,7 +69,7 @@ class RegularizedEvolution(Strategy):
             child = self.space.mutate(child, self.rng)
         return child
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         if arch.string in self._pending_random:
             self._pending_random.remove(arch.string)
         if values is None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..architecture import Architecture
-from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from .base import Strategy, check_int
+from ..options import Bool, Int, validated
+from .base import Strategy
 from .random import sample_unseen
 
 _FAILED = float("-inf")
@@ -29,7 +29,9 @@ _FAILED = float("-inf")
 
 class LocalSearch(Strategy):
     name = "local_search"
+    options = {"restarts": Bool(), "initial": Int(low=1), "first_improvement": Bool()}
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -40,10 +42,6 @@ class LocalSearch(Strategy):
         first_improvement: bool = False,
     ) -> None:
         super().__init__(space, seed, objectives)
-        for name, value in (("restarts", restarts), ("first_improvement", first_improvement)):
-            if not isinstance(value, bool):
-                raise ConfigError(f"parameter {name} of LocalSearch must be true or false, got {value!r}")
-        initial = check_int("LocalSearch", "initial", initial, 1)
         self.restarts = restarts
         self.initial = initial
         self.first_improvement = first_improvement
@@ -59,7 +57,7 @@ class LocalSearch(Strategy):
 
     # --- ask / tell ------------------------------------------------------------------------------------
 
-    def ask(self, n: int = 1) -> list[Architecture]:
+    def _ask(self, n: int) -> list[Architecture]:
         out: list[Architecture] = []
         while len(out) < n:
             self._advance()
@@ -75,7 +73,7 @@ class LocalSearch(Strategy):
             out.append(arch)
         return out
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         if arch.string in self._pending:
             self._pending.remove(arch.string)
         identity = self._identity(arch.string)

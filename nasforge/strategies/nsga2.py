@@ -34,9 +34,11 @@ from ..architecture import Architecture, Categorical, Float, Gene, Integer
 from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
+from ..options import Choice, Int, validated
+from ..options import Float as Number
 from .base import Strategy, check_int
 from .random import sample_unseen
-from .ranking import CROWDING, rank_and_crowding, selection_order
+from ..pareto import CROWDING, rank_and_crowding, selection_order
 
 _ROUNDING_MARGIN = 0.5 - 1e-9
 #: what counts as "already asked": the exact architecture, or its function (space.identity)
@@ -60,7 +62,20 @@ class NSGA2(Strategy):
     """
 
     name = "nsga2"
+    options = {
+        "population_size": Int(low=2),
+        "offspring_size": Int(low=1, none=True),
+        "initial_size": Int(low=2, none=True),
+        "crossover_prob": Number(low=0, high=1),
+        "crossover_points": Int(low=1),
+        "mutation_eta": Number(low=0, high=100, low_open=True),
+        "mutation_prob": Number(low=0, high=1, none=True),
+        "max_attempts": Int(low=1),
+        "dedupe": Choice(*DEDUPE),
+        "crowding": Choice(*CROWDING),
+    }
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -82,44 +97,24 @@ class NSGA2(Strategy):
         if not genes:
             raise ConfigError(f"NSGA-II needs a space with genes; space {space.name!r} has none")
         self._genes: list[Gene] = genes
-        self.population_size = check_int("NSGA2", "population_size", population_size, 2)
-        self.offspring_size = (
-            self.population_size
-            if offspring_size is None
-            else check_int("NSGA2", "offspring_size", offspring_size, 1)
-        )
+        self.population_size = population_size
+        self.offspring_size = population_size if offspring_size is None else offspring_size
         self.initial_size = (
-            self.population_size
+            population_size
             if initial_size is None
-            else check_int("NSGA2", "initial_size", initial_size, self.population_size)
+            else check_int("NSGA2", "initial_size", initial_size, population_size)
         )
-        self.crossover_prob = _prob_option("crossover_prob", crossover_prob)
-        self.crossover_points = check_int("NSGA2", "crossover_points", crossover_points, 1)
+        self.crossover_prob = crossover_prob
+        self.crossover_points = crossover_points
         if len(genes) > 1 and self.crossover_points > len(genes) - 1:
             raise ConfigError(
                 f"parameter crossover_points of NSGA2 must be at most {len(genes) - 1} "
                 f"(number of genes - 1), got {crossover_points!r}"
             )
-        if isinstance(mutation_eta, bool) or not isinstance(mutation_eta, (int, float)) or not (
-            0 < float(mutation_eta) <= 100
-        ):
-            raise ConfigError(
-                "parameter mutation_eta of NSGA2 must be a number in (0, 100], "
-                f"got {mutation_eta!r}"
-            )
-        self.mutation_eta = float(mutation_eta)
-        if mutation_prob is None:
-            self.mutation_prob = min(0.5, 1.0 / len(genes))
-        else:
-            self.mutation_prob = _prob_option("mutation_prob", mutation_prob)
-        self.max_attempts = check_int("NSGA2", "max_attempts", max_attempts, 1)
-        if dedupe not in DEDUPE:
-            raise ConfigError(f"parameter dedupe of NSGA2 must be one of {DEDUPE}, got {dedupe!r}")
+        self.mutation_eta = mutation_eta
+        self.mutation_prob = min(0.5, 1.0 / len(genes)) if mutation_prob is None else mutation_prob
+        self.max_attempts = max_attempts
         self.dedupe = dedupe
-        if crowding not in CROWDING:
-            raise ConfigError(
-                f"parameter crowding of NSGA2 must be one of {CROWDING}, got {crowding!r}"
-            )
         self.crowding = crowding
 
         self._xl, self._xu, self._rounded = _bounds(genes)
@@ -133,7 +128,7 @@ class NSGA2(Strategy):
 
     # --- ask -----------------------------------------------------------------------------------
 
-    def ask(self, n: int = 1) -> list[Architecture]:
+    def _ask(self, n: int) -> list[Architecture]:
         """Children of the current parents (random architectures until the first survival)."""
         out: list[Architecture] = []
         for _ in range(int(n)):
@@ -256,7 +251,7 @@ class NSGA2(Strategy):
 
     # --- tell ----------------------------------------------------------------------------------
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         self._pending.pop(arch.string, None)
         self._seen.add(self._key(arch))
         if values is not None:
@@ -345,11 +340,3 @@ def _positions(order: np.ndarray) -> np.ndarray:
     positions = np.empty(len(order), dtype=int)
     positions[order] = np.arange(len(order))
     return positions
-
-
-def _prob_option(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ConfigError(
-            f"parameter {name} of NSGA2 must be a probability in [0, 1], got {value!r}"
-        )
-    return float(value)

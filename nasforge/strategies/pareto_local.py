@@ -34,12 +34,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..architecture import Architecture
-from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from .base import Strategy, check_int
+from ..options import Choice, Int, validated
+from ..options import Float as Number
+from .base import Strategy
 from .random import sample_unseen
-from .ranking import CROWDING, rank_and_crowding, to_minimisation
+from ..pareto import CROWDING, rank_and_crowding, to_minimisation
 
 #: how the front member to expand is chosen
 SELECT = ("crowding", "hv", "random")
@@ -61,7 +62,16 @@ class ParetoLocalSearch(Strategy):
     """
 
     name = "pareto_local"
+    options = {
+        "initial_size": Int(low=1),
+        "select": Choice(*SELECT),
+        "guide": Choice(*GUIDE),
+        "ridge_alpha": Number(low=0, low_open=True),
+        "crowding": Choice(*CROWDING),
+        "dedupe": Choice(*DEDUPE),
+    }
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -75,25 +85,6 @@ class ParetoLocalSearch(Strategy):
         dedupe: str = "string",
     ) -> None:
         super().__init__(space, seed=seed, objectives=objectives)
-        check_int("ParetoLocalSearch", "initial_size", initial_size, 1)
-        if isinstance(ridge_alpha, bool) or not isinstance(ridge_alpha, (int, float)) or not (
-            ridge_alpha > 0 and np.isfinite(ridge_alpha)
-        ):
-            raise ConfigError(
-                "parameter ridge_alpha of ParetoLocalSearch must be a positive number, "
-                f"got {ridge_alpha!r}"
-            )
-        for option, value, allowed in (
-            ("select", select, SELECT),
-            ("guide", guide, GUIDE),
-            ("crowding", crowding, CROWDING),
-            ("dedupe", dedupe, DEDUPE),
-        ):
-            if value not in allowed:
-                raise ConfigError(
-                    f"parameter {option} of ParetoLocalSearch must be one of {allowed}, "
-                    f"got {value!r}"
-                )
         self.initial_size = int(initial_size)
         self.select = select
         self.guide = guide
@@ -112,7 +103,7 @@ class ParetoLocalSearch(Strategy):
 
     # --- ask -----------------------------------------------------------------------------------
 
-    def ask(self, n: int = 1) -> list[Architecture]:
+    def _ask(self, n: int) -> list[Architecture]:
         out: list[Architecture] = []
         for _ in range(int(n)):
             arch = self._expand() if len(self._archive) >= self.initial_size else None
@@ -234,14 +225,8 @@ class ParetoLocalSearch(Strategy):
 
     # --- tell ----------------------------------------------------------------------------------
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         if values is not None:
-            values = [float(v) for v in values]
-            if len(values) != len(self.objectives):
-                raise ConfigError(
-                    f"ParetoLocalSearch was told {len(values)} values for "
-                    f"{len(self.objectives)} objectives"
-                )
             if not all(np.isfinite(values)):
                 values = None
         self._pending.pop(arch.string, None)

@@ -37,9 +37,11 @@ from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
-from .base import Strategy, is_integer
+from ..options import Bool, Choice, Int, validated
+from ..options import Float as Number
+from .base import Strategy
 from .qnas_quantum import QuantumPopulation
-from .ranking import rank_and_crowding, selection_order
+from ..pareto import rank_and_crowding, selection_order
 
 #: Published Q-NAS settings (Szwarcman et al.; the original implementation's defaults).
 PAPER: dict[str, Any] = {
@@ -102,7 +104,23 @@ class QNAS(Strategy):
     """
 
     name = "qnas"
+    options = {  # None: the preset's value
+        "preset": Choice(*PRESETS),
+        "population": Int(low=1, none=True),
+        "repetition": Int(low=1, none=True),
+        "crossover_rate": Number(low=0, high=1, none=True),
+        "update_quantum_gen": Int(low=1, none=True),
+        "update_quantum_rate": Number(low=0, high=1, none=True),
+        "update_step": Number(low=0, high=1, low_open=True, none=True),
+        "max_probability": Number(low=0, high=1, low_open=True, none=True),
+        "penalty": Number(low=0, none=True),
+        "reduction_limit": Int(low=0, none=True),
+        "max_generations": Int(low=1, none=True),
+        "patience": Int(low=1, none=True),
+        "avoid_duplicates": Bool(none=True),
+    }
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -123,10 +141,6 @@ class QNAS(Strategy):
         avoid_duplicates: bool | None = None,
     ) -> None:
         super().__init__(space, seed=seed, objectives=objectives)
-        if preset not in PRESETS:
-            raise ConfigError(
-                f"parameter preset of QNAS must be one of {sorted(PRESETS)}, got {preset!r}"
-            )
         given = {
             "population": population,
             "repetition": repetition,
@@ -185,8 +199,8 @@ class QNAS(Strategy):
 
     # --- ask / tell ----------------------------------------------------------------------------
 
-    def ask(self, n: int = 1) -> list[Architecture]:
-        if self._finished or n <= 0:
+    def _ask(self, n: int) -> list[Architecture]:
+        if self._finished:
             return []
         if self.batch is None:
             self._start_generation()
@@ -199,12 +213,8 @@ class QNAS(Strategy):
                 out.append(slot["arch"])
         return out
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         """Record a result; results for architectures not asked in this generation are ignored."""
-        if values is not None and len(values) != len(self.objectives):
-            raise ConfigError(
-                f"QNAS.tell needs {len(self.objectives)} objective values, got {len(values)}"
-            )
         if self.batch is None:
             return
         waiting = (s for s in self.batch if s["status"] == "asked")
@@ -405,38 +415,13 @@ def _member_state(m: dict[str, Any]) -> dict[str, Any]:
 
 
 def _validate(s: dict[str, Any], space: SearchSpace) -> None:
-    def bad(name: str, allowed: str) -> ConfigError:
-        return ConfigError(f"parameter {name} of QNAS must be {allowed}, got {s[name]!r}")
-
-    def is_real(v: Any) -> bool:
-        number = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-        return number and math.isfinite(v)
-
-    for name in ("population", "repetition", "update_quantum_gen"):
-        if not is_integer(s[name]) or s[name] < 1:
-            raise bad(name, "an integer >= 1")
-    for name in ("max_generations", "patience"):
-        if s[name] is not None and (not is_integer(s[name]) or s[name] < 1):
-            raise bad(name, "None or an integer >= 1")
-    for name in ("crossover_rate", "update_quantum_rate"):
-        if not is_real(s[name]) or not 0.0 <= s[name] <= 1.0:
-            raise bad(name, "a number in [0, 1]")
-    if not is_real(s["update_step"]) or not 0.0 < s["update_step"] <= 1.0:
-        raise bad("update_step", "a number in (0, 1]")
-    if not is_real(s["max_probability"]) or not 0.0 < s["max_probability"] <= 1.0:
-        raise bad("max_probability", "a number in (0, 1]")
-    if not is_real(s["penalty"]) or s["penalty"] < 0:
-        raise bad("penalty", "a number >= 0")
+    """What the declared options cannot say: the space must support the chosen settings."""
     if s["reduction_limit"] is not None:
-        if not is_integer(s["reduction_limit"]) or s["reduction_limit"] < 0:
-            raise bad("reduction_limit", "None or an integer >= 0")
         if not callable(getattr(space, "reductions", None)):
             raise ConfigError(
                 f"parameter reduction_limit of QNAS needs a space that counts reductions "
                 f"(reductions(arch)); space {space.name!r} does not"
             )
-    if not isinstance(s["avoid_duplicates"], (bool, np.bool_)):
-        raise bad("avoid_duplicates", "true or false")
     if not list(space.genes()):
         raise ConfigError(
             f"QNAS needs a space that describes its genes; space {space.name!r} has none"

@@ -7,9 +7,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..architecture import Architecture
-from ..errors import ConfigError
 from ..objectives import Objective
 from ..spaces.base import SearchSpace
+from ..options import AnyOf, Bool, Choice, validated
 from .base import Strategy
 
 #: samples tried for an unseen architecture before accepting a repeat (the space is ~exhausted)
@@ -51,7 +51,9 @@ class RandomSearch(Strategy):
     """
 
     name = "random"
+    options = {"dedupe": AnyOf(Bool(), Choice(*DEDUPE))}
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -62,10 +64,6 @@ class RandomSearch(Strategy):
         super().__init__(space, seed, objectives)
         if isinstance(dedupe, bool):
             dedupe = "identity" if dedupe else "none"
-        if dedupe not in DEDUPE:
-            raise ConfigError(
-                f"parameter dedupe of RandomSearch must be one of {', '.join(DEDUPE)}, got {dedupe!r}"
-            )
         self.dedupe = dedupe
         self._seen: set[str] = set()  # keys of archs asked or told
 
@@ -80,7 +78,7 @@ class RandomSearch(Strategy):
         self._seen.add(self._key(arch))
         return arch
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         # results never change what random search proposes; record foreign archs as seen
         self._seen.add(self._key(arch))
 

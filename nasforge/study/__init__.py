@@ -1,6 +1,6 @@
 """Studies: the loop, executors, and creating/loading them (imports stay light)."""
 
-from .api import create_study, create_study_from_config, load_study
+from .api import create_study, create_study_from_config, delete_study, load_study
 from .executors import Executor, Outcome, SerialExecutor, Task
 from .study import Study
 
@@ -12,5 +12,6 @@ __all__ = [
     "Task",
     "create_study",
     "create_study_from_config",
+    "delete_study",
     "load_study",
 ]

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..config import StudyConfig, build_components, parse_config
+from ..config import StudyConfig, apply_overrides, build_components, config_from_objects, parse_config
 from ..errors import ConfigError
 from ..evaluators.base import Evaluator
 from ..objectives import Objective, parse_objectives
 from ..spaces.base import SearchSpace
-from ..store.sqlite import SQLiteStore
+from ..store.sqlite import SQLiteStore, check_study_name
 from ..strategies.base import Strategy
 from .executors import Executor
 from .study import Study
@@ -47,10 +47,16 @@ def create_study(
             f"strategy objectives {[str(o) for o in strategy.objectives]} differ from the study's "
             f"{[str(o) for o in parsed]}; pass objectives= to the strategy too"
         )
+    if executor is not None:
+        executor.check()  # e.g. an unreachable Ray cluster: fail before the study (or file) exists
     store = _store(storage)
     stored = dict(config or {})
-    stored.setdefault("space", space.name)
-    stored.setdefault("strategy", getattr(strategy, "name", type(strategy).__name__))
+    # names (or module:Class) and, when recorded, options: so the CLI can report and resume it
+    rebuild = config_from_objects(space, strategy, evaluator, executor, scheduler)
+    if config is None:
+        stored.update(rebuild)
+    stored.setdefault("space", rebuild["space"])
+    stored.setdefault("strategy", rebuild["strategy"])
     stored.setdefault("objectives", [str(o) for o in parsed])
     stored.setdefault("seed", seed)
     stored.setdefault("fidelity", fidelity)
@@ -62,11 +68,13 @@ def create_study(
 def create_study_from_config(config: StudyConfig | dict[str, Any]) -> Study:
     """Validate, build every component, and only then create the study in the store."""
     cfg = config if isinstance(config, StudyConfig) else parse_config(config)
+    if cfg.name is not None:
+        check_study_name(cfg.name)  # an empty name is refused, not silently replaced
     parts = build_components(cfg)
     parts["evaluator"].prepare()
     if cfg.name is None:  # name the dataset the evaluator actually uses, not 'default'
         dataset = cfg.dataset or parts["evaluator"].describe().get("dataset") or "default"
-        cfg = cfg.model_copy(update={"name": f"{cfg.space}-{cfg.strategy}-{dataset}-s{cfg.seed}"})
+        cfg = cfg.model_copy(update={"name": cfg.model_copy(update={"dataset": dataset}).study_name})
     stored = cfg.model_dump()
     stored["dataset"] = cfg.dataset or parts["evaluator"].describe().get("dataset")
     return create_study(
@@ -108,8 +116,7 @@ def load_study(
     if bad:
         raise ConfigError(f"cannot override {bad} on resume; allowed: {sorted(allowed)}")
     data = {k: v for k, v in record.config.items() if k in StudyConfig.model_fields}
-    data.update(overrides)
-    cfg = parse_config(data)
+    cfg = parse_config(apply_overrides(data, overrides))
     parts = build_components(cfg)
     return Study(
         record,
@@ -123,6 +130,18 @@ def load_study(
         parts["executor"],
         parts["scheduler"],
     )
+
+
+def delete_study(name: str, storage: str | Path | SQLiteStore) -> None:
+    """Remove a study's rows and its artifact folder (checkpoints, weights)."""
+    if not isinstance(storage, SQLiteStore) and not Path(storage).is_file():
+        raise ConfigError(f"storage file {str(storage)!r} not found")
+    store = _store(storage)
+    from .study import Lease
+
+    store.check_lease(store.get_study(name).study_id, name, Lease.stale_after_s)
+    store.delete_study(name)
+    store.artifacts.remove_study(name)
 
 
 def _fidelity(cfg: StudyConfig, evaluator: Evaluator) -> int | None:

@@ -15,6 +15,7 @@ from typing import Any
 from ..architecture import Architecture
 from ..errors import ConfigError, TrialPruned
 from ..evaluators.base import Evaluator
+from ..options import Component, Int, validated
 from .context import PruneRule, TrialContext
 
 
@@ -72,15 +73,24 @@ def run_task(evaluator: Evaluator, task: Task) -> Outcome:
     return Outcome(task.number, dict(metrics), None, started, time.time(), reports=context.reports)
 
 
-class Executor(ABC):
+class Executor(Component, ABC):
     """Runs tasks; ``capacity`` is how many may be in flight at once."""
 
+    kind = "executor"
     name: str = "executor"
 
     @property
     @abstractmethod
     def capacity(self) -> int:
         """Maximum number of tasks in flight."""
+
+    @property
+    def synchronous(self) -> bool:
+        """True when results come back in whole batches (the study then asks only between them)."""
+        return False
+
+    def check(self) -> None:
+        """Fail fast (ConfigError) on settings that cannot work here, before a study is created."""
 
     @abstractmethod
     def start(self, evaluator: Evaluator) -> None:
@@ -95,6 +105,14 @@ class Executor(ABC):
     def wait(self, timeout: float | None = None) -> list[Outcome]:
         """Block until at least one outcome is ready (or timeout) and return all ready ones."""
 
+    def cancel(self, numbers: list[int], reason: str) -> list[Outcome]:
+        """Stop the running trials ``numbers`` and return them as FAILED outcomes with ``reason``.
+
+        Executors that cannot interrupt a trial (the serial one runs it in the study's own thread)
+        return nothing, and the study waits for those trials to end.
+        """
+        return []
+
     def shutdown(self) -> None:
         """Release workers; safe to call twice."""
 
@@ -108,6 +126,9 @@ class Executor(ABC):
 class SerialExecutor(Executor):
     """Runs tasks in the calling process when the study waits for them (deterministic order).
 
+    It cannot interrupt a trial: a study timeout takes effect when the running trial ends (use
+    the trainer's ``time_limit``, or the local pool's ``trial_timeout``, to bound one trial).
+
     ``batch`` > 1 lets the study keep that many trials asked before any is told, then runs and
     returns them together: the exact counterpart of a batch-synchronous pool or Ray executor with
     ``workers=batch``, so a parallel study can be reproduced (or debugged) in one process.
@@ -115,13 +136,14 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
+    options = {"workers": Int(low=1), "batch": Int(low=1)}
+
+    @validated
     def __init__(self, workers: int = 1, batch: int = 1) -> None:
         if workers != 1:
             raise ConfigError(
                 f"the serial executor runs 1 worker, got workers={workers}; use executor 'local' or 'ray'"
             )
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ConfigError(f"parameter batch of SerialExecutor must be an integer >= 1, got {batch!r}")
         self.batch = batch
         self._evaluator: Evaluator | None = None
         self._queue: list[Task] = []
@@ -129,6 +151,10 @@ class SerialExecutor(Executor):
     @property
     def capacity(self) -> int:
         return self.batch
+
+    @property
+    def synchronous(self) -> bool:
+        return self.batch > 1
 
     def start(self, evaluator: Evaluator) -> None:
         evaluator.prepare()

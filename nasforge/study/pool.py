@@ -24,15 +24,24 @@ from typing import Any
 
 from ..errors import ConfigError, NasforgeError
 from ..evaluators.base import Evaluator
-from ..validation import check_int
+from ..options import Bool, Choice, Float, Int, validated
 from .executors import Executor, Outcome, Task, run_task
 
 START_METHODS = ("spawn", "forkserver")
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
-def _worker_main(conn: Connection, evaluator_bytes: bytes, threads: int) -> None:
-    """Worker loop: load the evaluator once, then run tasks until told to stop (None)."""
+def _worker_main(conn: Connection, evaluator_bytes: bytes, threads: int, parent: int) -> None:
+    """Worker process: serve tasks; exit quietly when the study process is gone."""
+    _watch_parent(parent)
+    try:
+        _serve(conn, evaluator_bytes, threads)
+    except (BrokenPipeError, EOFError, ConnectionError):
+        pass  # the study process died while this worker was talking to it: nothing to report
+
+
+def _serve(conn: Connection, evaluator_bytes: bytes, threads: int) -> None:
+    """Load the evaluator once, then run tasks until told to stop (None)."""
     # Thread caps must be set before torch/numpy start their pools, i.e. before unpickling.
     for var in _THREAD_VARS:
         os.environ[var] = str(threads)
@@ -55,9 +64,24 @@ def _worker_main(conn: Connection, evaluator_bytes: bytes, threads: int) -> None
         outcome = run_task(evaluator, task)
         try:
             conn.send(("outcome", outcome))
+        except (BrokenPipeError, ConnectionError):
+            raise
         except Exception as exc:  # noqa: BLE001 - e.g. metrics that do not pickle
             conn.send(("outcome", Outcome(task.number, None, f"result could not be sent: {exc}",
                                           outcome.started, outcome.finished)))
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit at once when the study process dies (kill -9): never finish an orphaned trial."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="nasforge-parent-watch", daemon=True).start()
 
 
 def _cap_torch_threads(threads: int) -> None:
@@ -72,6 +96,9 @@ class _Worker:
     conn: Connection
     task: Task | None = None
     dispatched: float = 0.0
+    #: has loaded the evaluator; tasks go only to ready workers, so a replacement's start-up
+    #: never counts against ``trial_timeout``
+    ready: bool = False
 
 
 class LocalPoolExecutor(Executor):
@@ -87,6 +114,16 @@ class LocalPoolExecutor(Executor):
 
     name = "local"
 
+    options = {
+        "workers": Int(low=1),
+        "threads_per_worker": Int(low=1),
+        "start_method": Choice(*START_METHODS),
+        "sync": Bool(),
+        "startup_timeout": Float(low=0, low_open=True),
+        "trial_timeout": Float(low=0, low_open=True, none=True),
+    }
+
+    @validated
     def __init__(
         self,
         workers: int = 1,
@@ -96,18 +133,6 @@ class LocalPoolExecutor(Executor):
         startup_timeout: float = 300.0,
         trial_timeout: float | None = None,
     ) -> None:
-        owner = type(self).__name__
-        check_int(owner, "workers", workers, 1)
-        check_int(owner, "threads_per_worker", threads_per_worker, 1)
-        if start_method not in START_METHODS:
-            raise ConfigError(
-                f"parameter start_method of {owner} must be one of {START_METHODS}, "
-                f"got {start_method!r}"
-            )
-        check_bool(owner, "sync", sync)
-        check_number(owner, "startup_timeout", startup_timeout, positive=True)
-        if trial_timeout is not None:
-            check_number(owner, "trial_timeout", trial_timeout, positive=True)
         self.trial_timeout = None if trial_timeout is None else float(trial_timeout)
         self.workers = int(workers)
         self.threads_per_worker = int(threads_per_worker)
@@ -125,6 +150,10 @@ class LocalPoolExecutor(Executor):
     @property
     def capacity(self) -> int:
         return self.workers
+
+    @property
+    def synchronous(self) -> bool:
+        return self.sync
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -165,6 +194,7 @@ class LocalPoolExecutor(Executor):
                     code = worker.process.exitcode
                     kind, payload = "init_error", f"worker process died (exit code {code})"
                 if kind == "ready":
+                    worker.ready = True
                     break
                 self.shutdown()
                 raise NasforgeError(f"worker could not load the evaluator: {payload}")
@@ -200,19 +230,20 @@ class LocalPoolExecutor(Executor):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             busy = [w for w in self._pool if w.task is not None]
+            starting = [w for w in self._pool if not w.ready] if self._queue else []
             if self.sync:
                 done = not busy and not self._queue
             else:
                 done = bool(self._ready) or (not busy and not self._queue)
-            if done or not busy:
+            if done or not (busy or starting):
                 break
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 break
-            if self.trial_timeout is not None:
+            if self.trial_timeout is not None and busy:
                 overdue = min(w.dispatched for w in busy) + self.trial_timeout - time.time()
                 remaining = max(0.0, overdue if remaining is None else min(remaining, overdue))
-            self._collect(busy, remaining)
+            self._collect(busy + starting, remaining)
             self._kill_overdue()
         if self.sync and (self._queue or any(w.task is not None for w in self._pool)):
             return []  # timed out: a batch is returned whole or not at all
@@ -225,7 +256,7 @@ class LocalPoolExecutor(Executor):
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=_worker_main,
-            args=(child, self._evaluator_bytes, self.threads_per_worker),
+            args=(child, self._evaluator_bytes, self.threads_per_worker, os.getpid()),
             daemon=True,
             name="nasforge-worker",
         )
@@ -235,7 +266,7 @@ class LocalPoolExecutor(Executor):
 
     def _dispatch(self) -> None:
         for index in range(len(self._pool)):
-            while self._queue and self._pool[index].task is None:
+            while self._queue and self._pool[index].ready and self._pool[index].task is None:
                 worker = self._pool[index]
                 task = self._queue.popleft()
                 try:
@@ -249,18 +280,23 @@ class LocalPoolExecutor(Executor):
                     continue
                 worker.task, worker.dispatched = task, time.time()
 
-    def _collect(self, busy: list[_Worker], timeout: float | None) -> None:
-        """Wait for a message or a death among busy workers and handle everything ready."""
+    def _collect(self, watched: list[_Worker], timeout: float | None) -> None:
+        """Wait for a message or a death among busy or starting workers; handle all that is ready."""
         handles: dict[Any, _Worker] = {}
-        for worker in busy:
+        for worker in watched:
             handles[worker.conn] = worker
             handles[worker.process.sentinel] = worker
         for handle in wait_ready(list(handles), timeout):
             worker = handles[handle]
-            if worker.task is None:  # already handled through its other handle
+            if worker.ready and worker.task is None:  # already handled through its other handle
+                continue
+            if worker not in self._pool:  # replaced through its other handle
                 continue
             if handle is worker.conn or worker.conn.poll():
                 self._receive(worker)
+            elif not worker.ready:
+                code = worker.process.exitcode
+                self._fail_everything(f"a replacement worker died while starting (exit code {code})")
             else:
                 self._bury(worker)
         self._dispatch()
@@ -272,12 +308,26 @@ class LocalPoolExecutor(Executor):
             self._bury(worker)
             return
         if kind == "ready":
+            worker.ready = True
             return
         if kind == "init_error":
             self._fail_everything(f"worker could not load the evaluator: {payload}")
             return
         worker.task = None
         self._ready.append(payload)
+
+    def cancel(self, numbers: list[int], reason: str) -> list[Outcome]:
+        wanted = set(numbers)
+        self._queue = deque(t for t in self._queue if t.number not in wanted)
+        for worker in list(self._pool):
+            if worker.task is not None and worker.task.number in wanted:
+                worker.process.kill()
+                self._bury(worker, reason)
+        outcomes = [o for o in self._ready if o.number in wanted]
+        self._ready = [o for o in self._ready if o.number not in wanted]
+        queued = wanted - {o.number for o in outcomes}
+        now = time.time()
+        return outcomes + [Outcome(n, None, reason, now, now) for n in sorted(queued)]
 
     def _kill_overdue(self) -> None:
         if self.trial_timeout is None:
@@ -318,18 +368,3 @@ class LocalPoolExecutor(Executor):
                 self._ready.append(Outcome(task.number, None, reason, worker.dispatched, now))
         while self._queue:
             self._ready.append(Outcome(self._queue.popleft().number, None, reason, now, now))
-
-
-# --- argument checks shared by the executors (one-line ConfigErrors; check_int is the strategies')
-
-
-def check_number(owner: str, name: str, value: object, positive: bool = False) -> None:
-    bad = isinstance(value, bool) or not isinstance(value, (int, float))
-    if bad or value < 0 or (positive and value == 0):  # type: ignore[operator]
-        what = "a positive number" if positive else "a number >= 0"
-        raise ConfigError(f"parameter {name} of {owner} must be {what}, got {value!r}")
-
-
-def check_bool(owner: str, name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise ConfigError(f"parameter {name} of {owner} must be true or false, got {value!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import time
 from typing import Any
@@ -18,8 +19,8 @@ from typing import Any
 from ..errors import ConfigError, require
 from ..evaluators.base import Evaluator
 from .executors import Executor, Outcome, Task, run_task
-from ..validation import check_int
-from .pool import _cap_torch_threads, check_bool, check_number
+from ..options import Bool, Float, Int, Map, Str, validated
+from .pool import _cap_torch_threads
 
 
 def _evaluate(evaluator: Evaluator, task: Task) -> Outcome:
@@ -36,10 +37,25 @@ class RayExecutor(Executor):
     ``sync=True`` waits for every trial in flight before returning (batch-synchronous, results
     sorted by trial number), which reproduces the serial executor's results for strategies whose
     proposals do not depend on pending results (e.g. random search).
+    ``trial_timeout`` cancels (force-kills) a trial's task once it has run that long; the trial
+    fails with that reason.
     """
 
     name = "ray"
 
+    options = {
+        "workers": Int(low=1),
+        "address": Str(none=True),
+        "cpus_per_trial": Float(low=0),
+        "gpus_per_trial": Float(low=0),
+        "max_retries": Int(low=0),
+        "sync": Bool(),
+        "num_cpus": Int(low=1, none=True),
+        "runtime_env": Map(none=True),
+        "trial_timeout": Float(low=0, low_open=True, none=True),
+    }
+
+    @validated
     def __init__(
         self,
         workers: int = 1,
@@ -50,24 +66,14 @@ class RayExecutor(Executor):
         sync: bool = False,
         num_cpus: int | None = None,
         runtime_env: dict[str, Any] | None = None,
+        trial_timeout: float | None = None,
     ) -> None:
         owner = type(self).__name__
-        check_int(owner, "workers", workers, 1)
-        if address is not None and (not isinstance(address, str) or not address.strip()):
+        self.trial_timeout = None if trial_timeout is None else float(trial_timeout)
+        if address is not None and not address.strip():
             raise ConfigError(
                 f"parameter address of {owner} must be a cluster address such as 'auto' or "
                 f"'ray://host:10001', got {address!r}"
-            )
-        check_number(owner, "cpus_per_trial", cpus_per_trial)
-        check_number(owner, "gpus_per_trial", gpus_per_trial)
-        check_int(owner, "max_retries", max_retries, 0)
-        check_bool(owner, "sync", sync)
-        if num_cpus is not None:
-            check_int(owner, "num_cpus", num_cpus, 1)
-        if runtime_env is not None and not isinstance(runtime_env, dict):
-            raise ConfigError(
-                f"parameter runtime_env of {owner} must be a mapping (a Ray runtime_env), "
-                f"got {runtime_env!r}"
             )
         self.runtime_env = runtime_env
         self.workers = workers
@@ -87,6 +93,10 @@ class RayExecutor(Executor):
     def capacity(self) -> int:
         return self.workers
 
+    @property
+    def synchronous(self) -> bool:
+        return self.sync
+
     def start(self, evaluator: Evaluator) -> None:
         ray = require("ray", "ray")
         self._ray = ray
@@ -101,6 +111,26 @@ class RayExecutor(Executor):
             retry_exceptions=False,  # a crashing evaluator is a result; only lost workers retry
         )
         self._evaluator_ref = ray.put(evaluator)
+
+    def check(self, timeout: float = 5.0) -> None:
+        """Before a study is created: the cluster address answers, and a local cluster has the
+        GPUs asked for (Ray would otherwise hang on a bad address or queue trials forever)."""
+        if self.address is not None and self.address != "auto":
+            host, port = _host_port(self.address)
+            try:
+                socket.create_connection((host, port), timeout=timeout).close()
+            except OSError as exc:
+                raise ConfigError(
+                    f"parameter address of RayExecutor: no Ray cluster answers at {self.address!r} "
+                    f"within {timeout:g} s ({exc.strerror or exc})"
+                ) from None
+        if self.address is None and self.gpus_per_trial > 0:
+            have = _local_gpus()
+            if have < self.gpus_per_trial:
+                raise ConfigError(
+                    f"each trial asks for {self.gpus_per_trial:g} GPU(s) but this machine has {have}; "
+                    "lower gpus_per_trial or give the address of a cluster with GPUs"
+                )
 
     def _check_resources(self, ray: Any) -> None:
         """A request no node can satisfy would wait forever; say so instead."""
@@ -121,13 +151,16 @@ class RayExecutor(Executor):
             ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False,
                      runtime_env=self.runtime_env)
             return
-        # Local cluster: just enough CPUs for the requested parallelism, no dashboard, and the
+        # Local cluster: just enough CPUs for the requested parallelism, no dashboard, the node
+        # address on loopback (the agents Ray lets us place listen on 127.0.0.1 only; Ray 2.60's
+        # own gRPC servers still listen on every interface: see docs on clusters), and the
         # driver's import path so evaluators defined in the user's modules import in workers.
         cpus = self.num_cpus or max(1, int(round(self.workers * max(self.cpus_per_trial, 1))))
         ray.init(
             num_cpus=cpus,
             num_gpus=None if self.gpus_per_trial else 0,
             include_dashboard=False,
+            _node_ip_address="127.0.0.1",
             logging_level=logging.WARNING,
             log_to_driver=False,
             runtime_env=self.runtime_env
@@ -145,13 +178,45 @@ class RayExecutor(Executor):
             return []
         refs = list(self._pending)
         needed = len(refs) if self.sync else 1
-        ready, _ = self._ray.wait(refs, num_returns=needed, timeout=timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            step = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if self.trial_timeout is not None:
+                first = min(submitted for _, submitted in self._pending.values())
+                overdue = max(0.0, first + self.trial_timeout - time.time())
+                step = overdue if step is None else min(step, overdue)
+            ready, _ = self._ray.wait(refs, num_returns=needed, timeout=step)
+            late = self._cancel_overdue()
+            if late or len(ready) >= needed or (deadline is not None and time.monotonic() >= deadline):
+                break
+        if late:
+            return late + [self._outcome(ref) for ref in ready if ref in self._pending]
         if self.sync and len(ready) < len(refs):
             return []  # timed out: a batch is returned whole or not at all
         if not self.sync and ready:
             ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=0)
         outcomes = [self._outcome(ref) for ref in ready]
         return sorted(outcomes, key=lambda o: o.number) if self.sync else outcomes
+
+    def _cancel_overdue(self) -> list[Outcome]:
+        if self.trial_timeout is None:
+            return []
+        now = time.time()
+        late = [r for r, (_, submitted) in self._pending.items() if now - submitted > self.trial_timeout]
+        reason = f"trial exceeded trial_timeout={self.trial_timeout:g} s; Ray task cancelled"
+        return self._cancel_refs(late, reason)
+
+    def cancel(self, numbers: list[int], reason: str) -> list[Outcome]:
+        wanted = set(numbers)
+        return self._cancel_refs([r for r, (t, _) in self._pending.items() if t.number in wanted], reason)
+
+    def _cancel_refs(self, refs: list[Any], reason: str) -> list[Outcome]:
+        outcomes = []
+        for ref in refs:
+            task, submitted = self._pending.pop(ref)
+            self._ray.cancel(ref, force=True)
+            outcomes.append(Outcome(task.number, None, reason, submitted, time.time()))
+        return outcomes
 
     def _outcome(self, ref: Any) -> Outcome:
         task, submitted = self._pending.pop(ref)
@@ -174,6 +239,27 @@ class RayExecutor(Executor):
         if self._owns_ray:
             self._ray.shutdown()
         self._ray, self._owns_ray, self._remote, self._evaluator_ref = None, False, None, None
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """'ray://host:10001' or 'host:6379' -> (host, port); ConfigError if there is no port."""
+    text = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigError(
+            f"parameter address of RayExecutor must be 'auto', 'host:port' or 'ray://host:port', "
+            f"got {address!r}"
+        )
+    return host.strip("[]"), int(port)
+
+
+def _local_gpus() -> int:
+    """CUDA devices visible here (what a local Ray cluster would detect)."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return int(torch.cuda.device_count())
 
 
 def _first_line(exc: BaseException) -> str:

@@ -36,7 +36,8 @@ import numpy as np
 
 from ..errors import ConfigError
 from .context import PruneRule
-from ..validation import check_int, is_integer
+from ..options import Choice, Component, Int, Seq, validated
+from ..validation import is_integer
 
 MODES = ("promote", "prune")
 CONTINUE = "continue"
@@ -52,22 +53,19 @@ class Decision:
     fidelity: int | None = None
 
 
-class Scheduler(ABC):
+class Scheduler(Component, ABC):
     """Base class: rung fidelities in increasing order plus a rule for stopping at a rung."""
 
+    kind = "scheduler"
     name = "scheduler"
+    options = {"fidelities": Seq(Int(low=1), min_len=1), "mode": Choice(*MODES)}
 
+    @validated
     def __init__(self, fidelities: Sequence[int], mode: str = "promote") -> None:
         owner = type(self).__name__
-        if mode not in MODES:
-            raise ConfigError(f"parameter mode of {owner} must be one of {', '.join(MODES)}, got {mode!r}")
         self.mode = mode
-        values = list(fidelities) if isinstance(fidelities, (list, tuple)) else None
-        if (
-            not values
-            or any(not _is_positive_int(f) for f in values)
-            or any(b <= a for a, b in zip(values, values[1:]))
-        ):
+        values = list(fidelities)
+        if any(b <= a for a, b in zip(values, values[1:])):
             raise ConfigError(
                 f"parameter fidelities of {owner} must be a non-empty increasing list of positive "
                 f"integers, got {fidelities!r}"
@@ -162,14 +160,11 @@ class MedianStopping(Scheduler):
     """
 
     name = "median"
+    options = {"min_trials": Int(low=1)}
 
+    @validated
     def __init__(self, fidelities: Sequence[int], min_trials: int = 3, mode: str = "promote") -> None:
         super().__init__(fidelities, mode)
-        if not _is_positive_int(min_trials):
-            raise ConfigError(
-                "parameter min_trials of MedianStopping must be a positive integer, "
-                f"got {min_trials!r}"
-            )
         self.min_trials = min_trials
 
     def _stop(self, score: float, others: list[float], rung: int) -> bool:
@@ -192,7 +187,14 @@ class ASHA(Scheduler):
     """
 
     name = "asha"
+    options = {
+        "fidelities": Seq(Int(low=1), min_len=1, none=True),
+        "eta": Int(low=2),
+        "min_fidelity": Int(low=1, none=True),
+        "max_fidelity": Int(low=1, none=True),
+    }
 
+    @validated
     def __init__(
         self,
         fidelities: Sequence[int] | None = None,
@@ -201,7 +203,6 @@ class ASHA(Scheduler):
         max_fidelity: int | None = None,
         mode: str = "promote",
     ) -> None:
-        check_int("ASHA", "eta", eta, 2)
         if fidelities is None:
             fidelities = geometric_rungs(min_fidelity, max_fidelity, eta)
         elif min_fidelity is not None or max_fidelity is not None:
@@ -237,17 +238,15 @@ def geometric_rungs(min_fidelity: int | None, max_fidelity: int | None, eta: int
     return rungs + [max_fidelity]
 
 
-SCHEDULERS = {"median": MedianStopping, "asha": ASHA}
-
-
 def make_scheduler(name: str, evaluator: Any = None, **options: Any) -> Scheduler:
     """Build a scheduler by its config name ('median' or 'asha').
 
     Without ``fidelities`` (or ASHA's ``min_fidelity``/``max_fidelity``) the rungs are the
     evaluator's own fidelities, e.g. 12 and 200 epochs for the NB201 tables.
     """
-    if name not in SCHEDULERS:
-        raise ConfigError(f"unknown scheduler {name!r}; choose one of: {', '.join(SCHEDULERS)}")
+    from .. import registry
+
+    cls = registry.resolve("scheduler", name)  # 'median', 'asha', a plugin or 'module:Class'
     if not {"fidelities", "min_fidelity", "max_fidelity"} & set(options):
         rungs = evaluator.fidelities() if evaluator is not None else None
         if not rungs or len(rungs) < 2:
@@ -257,7 +256,7 @@ def make_scheduler(name: str, evaluator: Any = None, **options: Any) -> Schedule
             )
         options["fidelities"] = sorted(int(f) for f in rungs)
     try:
-        return SCHEDULERS[name](**options)
+        return cls(**options)
     except TypeError as exc:
         raise ConfigError(f"scheduler {name!r}: {exc}") from None
 

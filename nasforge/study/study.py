@@ -6,6 +6,8 @@ The loop is the only writer of the store. Budgets count trials over the study's 
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -74,6 +76,17 @@ class Study:
     def trials(self) -> list[Trial]:
         return self.store.trials(self.record.study_id)
 
+    def trials_dataframe(self) -> Any:
+        """Every trial with state, timing, objective values, metrics and genes: a pandas DataFrame
+        (extra ``nasforge[pandas]``), or a list of dicts without pandas."""
+        from .table import to_dataframe, trial_rows
+
+        return to_dataframe(trial_rows(self.trials, self.objectives, self.space))
+
+    def check_free(self) -> None:
+        """Fail now (one line naming the holder) if another live process runs this study."""
+        self.store.check_lease(self.record.study_id, self.name, Lease.stale_after_s)
+
     def counts(self) -> dict[str, int]:
         return self.store.counts(self.record.study_id)
 
@@ -96,12 +109,15 @@ class Study:
             raise ConfigError("optimize needs a budget: n_trials and/or timeout")
         if n_trials is not None and n_trials < 0:
             raise ConfigError(f"n_trials must be >= 0, got {n_trials}")
+        with Lease(self.store, self.record.study_id, self.name):
+            self._loop(n_trials, timeout, callbacks)
+
+    def _loop(self, n_trials: int | None, timeout: float | None, callbacks: Sequence[Callback]) -> None:
         study_id = self.record.study_id
         inflight: dict[int, Trial] = {}
         archs: dict[int, Architecture] = {}
         done = sum(n for state, n in self.counts().items() if state != TrialState.RUNNING.value)
         next_number = self.store.next_number(study_id)
-
         self.executor.start(self.evaluator)  # executors prepare it where trials run
         # the clock starts once workers are ready: loading data is not search time
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -116,14 +132,23 @@ class Study:
                     self.strategy, "finished", False
                 )
                 want = min(self.executor.capacity - len(inflight), budget_left)
-                if want > 0 and not stopping:
+                # a batch-synchronous executor asks only between whole batches: after a resume,
+                # the re-run part of a batch is told before anything new is asked, as it was
+                waiting = self.executor.synchronous and bool(inflight)
+                if want > 0 and not stopping and not waiting:
                     new = self._ask(want, next_number)
                     next_number += len(new)
                     for trial, arch in new:
                         self._submit(trial, arch, inflight, archs)
                 if not inflight:
                     break
-                for outcome in self.executor.wait(timeout=None):
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                outcomes = self.executor.wait(timeout=left)
+                if not outcomes and deadline is not None and time.monotonic() >= deadline:
+                    # the study's time is up: stop what still runs and record why
+                    reason = f"stopped: the study's timeout of {timeout:g} s was reached"
+                    outcomes = self.executor.cancel(sorted(inflight), reason)
+                for outcome in outcomes:
                     if self._runs_on(outcome, inflight, archs):
                         continue
                     trial = self._finish(outcome, inflight.pop(outcome.number), archs.pop(outcome.number))
@@ -183,12 +208,15 @@ class Study:
 
     def _finish(self, outcome: Outcome, trial: Trial, arch: Architecture) -> Trial:
         trial.started, trial.finished = outcome.started, outcome.finished
-        if outcome.metrics is not None:
+        unstorable = None if outcome.metrics is None else _unstorable(outcome.metrics)
+        if unstorable is not None:
+            trial.state, trial.error = TrialState.FAILED, unstorable
+        elif outcome.metrics is not None:
             trial.metrics = _jsonable(outcome.metrics)
             try:
                 trial.values = values_of(outcome.metrics, self.objectives)
                 trial.state = TrialState.PRUNED if outcome.pruned else TrialState.COMPLETE
-            except (KeyError, ValueError) as exc:
+            except (KeyError, ValueError, TypeError) as exc:
                 if outcome.pruned:  # stopped before every objective was measured
                     trial.state = TrialState.PRUNED
                 else:
@@ -211,6 +239,47 @@ class Study:
             self.record.study_id, trial, self.strategy.state_dict(), scheduler_state, outcome.reports
         )
         return trial
+
+
+class Lease:
+    """Hold the study's lease while it runs, renewing it from a heartbeat thread.
+
+    SQLite connections are per thread, so the heartbeat opens its own. A lost lease (taken over
+    by a ``resume`` after this process looked dead) is reported when the loop next writes.
+    """
+
+    heartbeat_s = 5.0
+    stale_after_s = 30.0
+
+    def __init__(self, store: SQLiteStore, study_id: int, name: str) -> None:
+        self.store, self.study_id, self.name = store, study_id, name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._token: str | None = None
+
+    def __enter__(self) -> "Lease":
+        if self.store.path == ":memory:":
+            return self  # only this process can see an in-memory study
+        self._token = self.store.acquire_lease(self.study_id, self.name, self.stale_after_s)
+        self._thread = threading.Thread(target=self._beat, name="nasforge-lease", daemon=True)
+        self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        store = SQLiteStore(self.store.path)
+        try:
+            while not self._stop.wait(self.heartbeat_s):
+                if not store.renew_lease(self.study_id, self._token or ""):
+                    return
+        finally:
+            store.close()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._token is not None:
+            self.store.release_lease(self.study_id, self._token)
 
 
 def best_of(trials: Sequence[Trial], objective: Objective) -> Trial | None:
@@ -238,10 +307,22 @@ def _as_float(value: Any) -> float:
         return float("inf")
 
 
+def _unstorable(metrics: Any) -> str | None:
+    """Why ``metrics`` cannot be stored (None when they can): the trial fails, the study goes on."""
+    if not isinstance(metrics, dict):
+        return f"evaluate returned {type(metrics).__name__}, expected a dict of metrics"
+    for key, value in _jsonable(metrics).items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            return f"metric {key!r} is a {type(value).__name__}, which cannot be stored (use numbers, text or lists)"
+    return None
+
+
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in metrics.items():
-        if hasattr(value, "item"):
-            value = value.item()
+        if hasattr(value, "tolist"):  # numpy / torch scalars and arrays
+            value = value.tolist()
         out[str(key)] = value
     return out

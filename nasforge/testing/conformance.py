@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..architecture import Architecture, LabelledDAG
-from ..errors import ArchitectureError
+from ..errors import ArchitectureError, ConfigError
 from ..spaces.base import SearchSpace
 from ..strategies.base import Strategy
 
@@ -161,3 +161,24 @@ def check_strategy(
         space.validate(space.from_string(string))
     for string in run_strategy(make_strategy(seed), lambda arch: None, steps // 2, batch=2):
         space.validate(space.from_string(string))
+
+    # ask/tell are the base class's: bad arguments are one-line ConfigErrors, never a crash inside
+    probe = make_strategy(seed)
+    assert type(probe).ask is Strategy.ask and type(probe).tell is Strategy.tell, (
+        f"{name}: override _ask/_tell, not ask/tell"
+    )
+    for bad in (0, -1, 1.5, True):
+        try:
+            probe.ask(bad)
+        except ConfigError:
+            continue
+        raise AssertionError(f"{name}: ask({bad!r}) did not raise ConfigError")
+    arch = probe.ask(1)[0]
+    values = evaluate_fn(arch)
+    if values is not None:
+        try:
+            probe.tell(arch, list(values) + [0.0])
+        except ConfigError:
+            pass
+        else:
+            raise AssertionError(f"{name}: tell() accepted {len(values) + 1} values for {len(values)} objectives")

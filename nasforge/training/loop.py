@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
-import torch.nn.functional as F
 
 from ..errors import TrialFailed, TrialPruned
 from .tasks import CLASSIFICATION, TrainingTask

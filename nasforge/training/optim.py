@@ -6,8 +6,7 @@ from typing import Any, Iterable
 
 import torch
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
-SCHEDULES = ("cosine", "constant")
+from .choices import OPTIMIZERS, SCHEDULES
 
 
 def make_optimizer(
@@ -37,4 +36,6 @@ def make_schedule(optimizer: torch.optim.Optimizer, schedule: str, epochs: int) 
     """Cosine decay over the epoch budget (NB201's schedule), or a constant rate (None)."""
     if schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
-    return None
+    if schedule == "constant":
+        return None
+    raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")

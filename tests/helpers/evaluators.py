@@ -25,3 +25,32 @@ class FlakyTabular(NB201Tabular):
         if arch.string.startswith("|avg_pool_3x3~0|+|none~0|"):
             metrics["valid_accuracy"] = float("nan")
         return metrics
+
+
+class SleepyEvaluator:
+    """Every trial hangs for ``seconds`` (a stuck data loader, a deadlocked kernel ...)."""
+
+    name = "sleepy"
+    space_name = "nb201"
+
+    def __init__(self, seconds: float = 60.0) -> None:
+        self.seconds = seconds
+
+    def prepare(self) -> None:
+        pass
+
+    def metrics(self):
+        return ()
+
+    def fidelities(self):
+        return None
+
+    def default_fidelity(self):
+        return None
+
+    def describe(self):
+        return {"evaluator": self.name}
+
+    def evaluate(self, arch, fidelity, seed, context=None):
+        time.sleep(self.seconds)
+        return {"valid_accuracy": 1.0}

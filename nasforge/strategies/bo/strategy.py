@@ -26,7 +26,9 @@ from ...architecture import Architecture, LabelledDAG
 from ...errors import ArchitectureError, ConfigError
 from ...objectives import Objective
 from ...spaces.base import SearchSpace
-from ..base import Strategy, check_int, is_integer
+from ...options import Choice, Int, Map, validated
+from ...options import Float as Number
+from ..base import Strategy
 from ..random import sample_unseen
 from .acquisition import ACQUISITIONS, acquire
 from .targets import TRANSFORMS, warp
@@ -38,7 +40,21 @@ class GraphBO(Strategy):
     """GP-BO over graphs; ``kernel`` "wl" (h in {0..3} by marginal likelihood) or "gcn"."""
 
     name = "bo"
+    options = {
+        "kernel": Choice(*KERNELS),
+        "n_init": Int(low=1),
+        "acquisition": Choice(*ACQUISITIONS),
+        "pool_size": Int(low=1),
+        "top_k": Int(low=1),
+        "mutation_share": Number(low=0, high=1),
+        "ucb_beta": Number(low=0),
+        "target_transform": Choice(*TRANSFORMS),
+        "neighbours_of": Int(low=0),
+        "graph_options": Map(none=True),
+        "kernel_options": Map(none=True),
+    }
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -58,29 +74,14 @@ class GraphBO(Strategy):
     ) -> None:
         super().__init__(space, seed, objectives)
         if len(self.objectives) != 1:
-            raise ConfigError(f"strategy bo optimises one objective, got {len(self.objectives)}: {[str(o) for o in self.objectives]}")
-        if kernel not in KERNELS:
-            raise ConfigError(f"parameter kernel of bo must be one of {KERNELS}, got {kernel!r}")
-        if acquisition not in ACQUISITIONS:
-            raise ConfigError(f"parameter acquisition of bo must be one of {ACQUISITIONS}, got {acquisition!r}")
-        for name, value, low in (("n_init", n_init, 1), ("pool_size", pool_size, 1), ("top_k", top_k, 1),
-                                 ("neighbours_of", neighbours_of, 0)):
-            check_int("bo", name, value, low)
-        if isinstance(mutation_share, bool) or not isinstance(mutation_share, (int, float)) or not 0 <= mutation_share <= 1:
-            raise ConfigError(f"parameter mutation_share of bo must be a number in [0, 1], got {mutation_share!r}")
-        if target_transform not in TRANSFORMS:
-            raise ConfigError(f"parameter target_transform of bo must be one of {TRANSFORMS}, got {target_transform!r}")
-        if isinstance(ucb_beta, bool) or not isinstance(ucb_beta, (int, float)) or ucb_beta < 0:
-            raise ConfigError(f"parameter ucb_beta of bo must be a non-negative number, got {ucb_beta!r}")
-        if graph_options is not None and not isinstance(graph_options, dict):
-            raise ConfigError(f"parameter graph_options of bo must be a mapping of to_graph options, got {graph_options!r}")
+            raise ConfigError(f"GraphBO (strategy bo) optimises one objective, got {len(self.objectives)}: {[str(o) for o in self.objectives]}")
         self.graph_options = dict(graph_options or {})
         try:
             space.to_graph(space.sample(np.random.default_rng(0)), **self.graph_options)
         except (ArchitectureError, NotImplementedError) as exc:
-            raise ConfigError(f"strategy bo needs a space with a graph form (to_graph); {space.name!r}: {exc}") from exc
+            raise ConfigError(f"GraphBO (strategy bo) needs a space with a graph form (to_graph); {space.name!r}: {exc}") from exc
         except TypeError as exc:
-            raise ConfigError(f"parameter graph_options of bo: {space.name!r}.to_graph rejects {self.graph_options}: {exc}") from exc
+            raise ConfigError(f"parameter graph_options of GraphBO: {space.name!r}.to_graph rejects {self.graph_options}: {exc}") from exc
         self.kernel_name = kernel
         self.n_init = int(n_init)
         self.acquisition = acquisition
@@ -90,8 +91,6 @@ class GraphBO(Strategy):
         self.mutation_share = float(mutation_share)
         self.ucb_beta = float(ucb_beta)
         self.target_transform = target_transform
-        if kernel_options is not None and not isinstance(kernel_options, dict):
-            raise ConfigError(f"parameter kernel_options of bo must be a mapping, got {kernel_options!r}")
         self.kernel = _make_kernel(kernel, self.seed, dict(kernel_options or {}))
         self._history: list[tuple[Architecture, float | None]] = []
         self._pending: list[Architecture] = []
@@ -102,9 +101,7 @@ class GraphBO(Strategy):
 
     # --- ask / tell --------------------------------------------------------------------------------
 
-    def ask(self, n: int = 1) -> list[Architecture]:
-        if not is_integer(n) or n < 1:
-            raise ConfigError(f"ask(n) needs a positive integer n, got {n!r}")
+    def _ask(self, n: int) -> list[Architecture]:
         observed = [(a, v) for a, v in self._history if v is not None]
         proposals: list[Architecture] = []
         model = None
@@ -129,7 +126,7 @@ class GraphBO(Strategy):
             proposals.append(arch)
         return proposals
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         for i, pending in enumerate(self._pending):
             if pending == arch:
                 del self._pending[i]
@@ -237,4 +234,4 @@ def _make_kernel(name: str, seed: int, options: dict[str, Any]):
     try:
         return cls(**options)
     except TypeError as exc:
-        raise ConfigError(f"parameter kernel_options of bo: {cls.__name__} rejects {options}: {exc}") from None
+        raise ConfigError(f"parameter kernel_options of GraphBO: {cls.__name__} rejects {options}: {exc}") from None

@@ -1,0 +1,87 @@
+"""One owner per study: a second process is refused while the first runs; after a kill -9 of the
+owner, `resume` takes the lease over and ends exactly where an uninterrupted run ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nasforge.errors import StorageError
+from nasforge.store.sqlite import SQLiteStore
+
+ROOT = Path(__file__).resolve().parents[1]
+TRIALS = 10
+
+
+def _search(db: Path) -> list[str]:
+    return [sys.executable, "-m", "nasforge", "search", "--space", "chain", "--strategy", "evolution",
+            "--evaluator", "trainer", "--dataset", "digits", "--trials", str(TRIALS), "--seed", "4",
+            "--name", "owned", "--storage", str(db), "-o", "space.max_nodes=3",
+            "-o", "space.filters=[8]", "-o", "evaluator.epochs=2", "-o", "evaluator.max_train=300",
+            "-o", "evaluator.latency_repeats=1"]  # fmt: skip
+
+
+def _resume(db: Path) -> list[str]:
+    return [sys.executable, "-m", "nasforge", "resume", "owned", "--storage", str(db)]
+
+
+def _finished(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=1) as con:
+            return con.execute("select count(*) from trials where state!='RUNNING'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _trials(db: Path) -> list[tuple]:
+    store = SQLiteStore(db)
+    record = store.get_study("owned")
+    return [(t.number, t.arch, t.state, t.values) for t in store.trials(record.study_id)]
+
+
+def test_second_process_is_refused_and_resume_takes_over_after_kill(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    reference = tmp_path / "ref.db"
+    subprocess.run(_search(reference), env=env, check=True, capture_output=True, timeout=300)
+
+    db = tmp_path / "crash.db"
+    owner = subprocess.Popen(_search(db), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 240
+    while _finished(db) < 1 and owner.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert owner.poll() is None, "the first search ended before the second process could try"
+    second = subprocess.run(_resume(db), env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 2
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"pid {owner.pid}" in lines[0] and "--workers" in lines[0]
+
+    os.kill(owner.pid, signal.SIGKILL)
+    owner.wait(timeout=30)
+    assert _finished(db) < TRIALS, "the search finished before the kill landed"
+    subprocess.run(_resume(db), env=env, check=True, capture_output=True, timeout=300)
+    assert _trials(db) == _trials(reference)
+
+
+def test_a_live_lease_is_refused_and_a_released_one_is_free(tmp_path):
+    store = SQLiteStore(tmp_path / "l.db")
+    record = store.create_study("s", {})
+    token = store.acquire_lease(record.study_id, "s", stale_after=30)
+    other = SQLiteStore(tmp_path / "l.db")
+    # this process holds it and is alive: a second acquisition would be another owner ...
+    with sqlite3.connect(tmp_path / "l.db") as con:  # ... so pretend the holder is our parent
+        con.execute("update leases set pid = ?", (os.getppid(),))
+    with pytest.raises(StorageError, match="is being run by pid"):
+        other.acquire_lease(record.study_id, "s", stale_after=30)
+    with sqlite3.connect(tmp_path / "l.db") as con:  # a silent holder goes stale
+        con.execute("update leases set heartbeat = heartbeat - 60")
+    fresh = other.acquire_lease(record.study_id, "s", stale_after=30)
+    assert store.renew_lease(record.study_id, token) is False  # the old owner learns it lost it
+    other.release_lease(record.study_id, fresh)
+    store.acquire_lease(record.study_id, "s", stale_after=30)
