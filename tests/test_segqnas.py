@@ -92,11 +92,11 @@ def test_decathlon_search_export_segment(tmp_path, capsys):
     args = ["search", "--space", "unet", "--strategy", "qnas", "--dataset", str(task),
             "--name", "dec", "--storage", str(db), *TINY]
     assert main(args) == 0
-    assert main(["export", "dec", "--storage", str(db), "--out", str(tmp_path / "best")]) == 0
+    assert main(["export", "dec", "--storage", str(db), "--output", str(tmp_path / "best")]) == 0
     assert "saved weights, not retrained" in capsys.readouterr().out
     meta = json.loads((tmp_path / "best" / "architecture.json").read_text())
     assert meta["preprocessing"]["channels"] == ["ct"] and meta["class_names"] == ["background", "organ"]
-    assert main(["segment", str(tmp_path / "best"), str(task / "imagesTr"), "--out", str(tmp_path / "masks")]) == 0
+    assert main(["segment", str(tmp_path / "best"), str(task / "imagesTr"), "--output", str(tmp_path / "masks")]) == 0
     written = sorted(p.name for p in (tmp_path / "masks").iterdir())
     assert written == [f"case_{i}.nii.gz" for i in range(4)]
     for name in written:

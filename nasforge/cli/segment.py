@@ -8,13 +8,13 @@ import typer
 
 
 def segment(
-    model: Path = typer.Argument(..., help="export folder (nasforge export --out) of a segmentation study"),
+    model: Path = typer.Argument(..., help="export folder (nasforge export --output) of a segmentation study"),
     inputs: Path = typer.Argument(..., help="folder of .nii.gz volumes (AppleDouble ._* files are skipped)"),
-    out: Path = typer.Option(..., "--out", help="folder for the predicted masks (same file names)"),
+    output: Path = typer.Option(..., "--output", help="folder for the predicted masks (same file names)"),
     batch_size: int = typer.Option(32, help="slices per forward pass"),
 ) -> None:
     """Write one uint8 mask per volume with the input's affine and header."""
     from ..segment import segment_folder
 
-    written = segment_folder(model, inputs, out, batch_size)
-    typer.echo(f"wrote {len(written)} mask(s) to {out}")
+    written = segment_folder(model, inputs, output, batch_size)
+    typer.echo(f"wrote {len(written)} mask(s) to {output}")
