@@ -199,3 +199,27 @@ def test_qnas_runs_unmodified_on_the_unet_space():
         return [sum(n.startswith("down") + n.endswith("_5") for n in arch.string.split(">"))]
 
     check_strategy(lambda seed: QNAS(space, seed=seed, preset="small_budget", reduction_limit=2), space, fitness)
+
+
+def test_baselines_by_name_and_volume_level_folds():
+    from nasforge.data.segmentation import load_segmentation
+    from nasforge.errors import ConfigError, TrialFailed
+    from nasforge.evaluators.segmentation import SegmentationEvaluator
+
+    space = UNetSpace(max_nodes=2)
+    arch = space.from_string("down_vgg_3>non_res_3")
+    for name, size in (("resunet", 16), ("monai_unet", 32)):
+        evaluator = SegmentationEvaluator(space, "synthetic", size=size, epochs=1, model_factory=name,
+                                          latency_repeats=1)
+        metrics = evaluator.evaluate(arch, 1, 0)
+        assert 0.0 <= metrics["test_dice"] <= 1.0 and metrics["params_m"] > 0.1  # not the tiny searched net
+    too_small = SegmentationEvaluator(space, "synthetic", size=16, epochs=1, model_factory="monai_unet")
+    with pytest.raises(TrialFailed, match="monai_unet downscales 4 times: .* at least 32, got 16x16"):
+        too_small.evaluate(arch, 1, 0)
+    with pytest.raises(ConfigError, match="model_factory .* monai_unet, resunet"):
+        SegmentationEvaluator(space, "synthetic", model_factory="unet3d")
+    folds = [load_segmentation("synthetic", size=16, seed=0, folds=3, fold=k).info["groups"] for k in range(3)]
+    assert all(f["test"] == folds[0]["test"] for f in folds)  # test volumes fixed across folds
+    valid = [set(f["valid"]) for f in folds]
+    assert not (valid[0] & valid[1]) and not (valid[1] & valid[2]) and not (valid[0] & valid[2])
+    assert set().union(*valid) == set(folds[0]["train"]) | valid[0]  # the folds cover the non-test volumes

@@ -310,8 +310,9 @@ BASELINES = {"monai_unet": "nasforge.models.unet:monai_unet", "resunet": "nasfor
 
 
 def _check_baseline_size(input_shape: Sequence[int], downs: int, name: str) -> None:
-    if len(input_shape) != 3 or any(int(s) % (2**downs) for s in input_shape[1:]):
+    # the bottom must keep >= 2x2 pixels: normalisation layers need more than one value
+    if len(input_shape) != 3 or any(int(s) % (2**downs) or int(s) < 2 ** (downs + 1) for s in input_shape[1:]):
         raise ArchitectureError(
-            f"{name} downscales {downs} times: input sides must be divisible by {2**downs}, "
-            f"got {'x'.join(map(str, input_shape[1:]))}"
+            f"{name} downscales {downs} times: input sides must be multiples of {2**downs} and at "
+            f"least {2 ** (downs + 1)}, got {'x'.join(map(str, input_shape[1:]))}"
         )
