@@ -186,7 +186,7 @@ def _folder(out_dir: str | Path, force: bool = False) -> Path:
     if present and not force:
         raise ConfigError(
             f"export folder {str(out)!r} already holds {', '.join(present)}; pass --force to "
-            "overwrite them or choose another --out"
+            "overwrite them or choose another --output"
         )
     for name in present:
         (out / name).unlink()  # a symlink is removed, its target left alone
