@@ -34,6 +34,7 @@ SPACES = {
     "nb101-pool": "nasforge.spaces.pool:nb101_pool",
     "chain": "nasforge.spaces.chain:ChainSpace",
     "unet": "nasforge.spaces.unet:UNetSpace",
+    "ablation": "nasforge.ablation.space:AblationSpace",
 }
 
 STRATEGIES = {
@@ -44,6 +45,7 @@ STRATEGIES = {
     "nsga2": "nasforge.strategies.nsga2:NSGA2",
     "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
+    "loco": "nasforge.strategies.loco:LOCO",
 }
 
 EVALUATORS = {
@@ -52,6 +54,8 @@ EVALUATORS = {
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
     "segmentation": "nasforge.evaluators.segmentation:SegmentationEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
+    "ablation_model": "nasforge.ablation.evaluators:ModelAblationEvaluator",
+    "ablation_features": "nasforge.ablation.evaluators:FeatureAblationEvaluator",
 }
 
 EXECUTORS = {
@@ -69,6 +73,9 @@ SCHEDULERS = {
 DATASETS = {
     "digits": "nasforge.data.digits:load_digits_raw",
     "mnist1d": "nasforge.data.mnist1d:load_mnist1d_raw",
+    "wine": "nasforge.data.tables:load_wine_raw",
+    "breast_cancer": "nasforge.data.tables:load_breast_cancer_raw",
+    "iris": "nasforge.data.tables:load_iris_raw",
 }
 
 #: space name -> ``f(arch, input_shape, num_classes, **options) -> nn.Module``

@@ -44,6 +44,10 @@ def report(
     if top < 0:
         raise ConfigError(f"--top must be >= 0, got {top}")
     store, record = open_study_record(storage, name)
+    from ..ablation.report import show_stored
+
+    if show_stored(store, record.name, as_json):  # an ablation study: its table, from the store
+        return
     trials = store.trials(record.study_id)
     summary = study_summary(record, trials)
     if as_json:

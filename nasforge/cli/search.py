@@ -124,8 +124,12 @@ def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_
         typer.echo(f"\ninterrupted; continue with: nasforge resume {study.name} --storage {storage}",
                    err=True)  # fmt: skip
         raise typer.Exit(130)
+    from ..ablation.report import show_stored
+
     summary = study_summary(study.record, study.trials)
-    if as_json:
+    if show_stored(study.store, study.name, as_json):  # an ablation study shows its table instead
+        pass
+    elif as_json:
         typer.echo(json.dumps(summary, allow_nan=False))
     else:
         print_result(summary)

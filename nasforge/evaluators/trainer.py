@@ -26,9 +26,9 @@ from ..errors import (
 from ..registry import load_object
 from ..options import Choice, Float, Int, Map, Str, validated
 from ..training.choices import OPTIMIZERS, SCHEDULES
+from ..training.devices import check_device
 from .base import Evaluator
 
-DEVICES = ("cpu", "cuda")
 HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
 CHECKPOINT = "checkpoint.pt"  # in the trial's checkpoint_dir: last state + kept weights
 METRICS = (
@@ -94,7 +94,7 @@ class TrainerEvaluator(Evaluator):
         "patience": Int(low=1, none=True),
         "time_limit": Float(low=0, low_open=True, none=True),
         "threads": Int(low=1, none=True),
-        "device": Choice(*DEVICES),
+        "device": Str(),
         "latency_repeats": Int(low=1),
         "split_seed": Int(low=0),
         "valid_fraction": Float(low=0, high=1, low_open=True, high_open=True),
@@ -120,7 +120,7 @@ class TrainerEvaluator(Evaluator):
         patience: int | None = None,
         time_limit: float | None = None,
         threads: int | None = 1,
-        device: str = "cpu",
+        device: str = "auto",
         latency_repeats: int = 20,
         split_seed: int = 0,
         valid_fraction: float = 0.2,
@@ -146,12 +146,8 @@ class TrainerEvaluator(Evaluator):
         self.patience = patience
         self.time_limit = time_limit
         self.threads = threads
-        self.device = device
-        if self.device == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ConfigError("parameter device of TrainerEvaluator is 'cuda' but no CUDA device is available")
+        self.device = check_device(device)  # resolved in prepare(), where the trials run
+        self._resolved: str | None = None
         self.latency_repeats = latency_repeats
         self.split_seed = split_seed
         self.valid_fraction = valid_fraction
@@ -175,6 +171,7 @@ class TrainerEvaluator(Evaluator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_tensors"] = None
+        state["_resolved"] = None  # a worker resolves the device for itself
         return state
 
     # --- Evaluator interface -------------------------------------------------------------------
@@ -186,7 +183,16 @@ class TrainerEvaluator(Evaluator):
         return self.epochs
 
     def prepare(self) -> None:
+        self.resolved_device()
         self.data()
+
+    def resolved_device(self) -> str:
+        """The torch device of this process (``device`` resolved here: see training/devices)."""
+        if self._resolved is None:
+            from ..training.devices import resolve_device
+
+            self._resolved = resolve_device(self.device)
+        return self._resolved
 
     def describe(self) -> dict[str, Any]:
         return {"evaluator": self.name, "space": self.space_name, **self.config()}
@@ -307,7 +313,8 @@ class TrainerEvaluator(Evaluator):
 
         splits = self._splits(dataset)
         task = self.training_task(dataset)
-        model = self.build(arch, dataset.input_shape, dataset.num_classes).to(self.device)
+        device = self.resolved_device()
+        model = self.build(arch, dataset.input_shape, dataset.num_classes).to(device)
         optimizer = make_optimizer(
             model.parameters(), hparams["optimizer"], float(hparams["lr"]),
             float(hparams["momentum"]), float(hparams["weight_decay"]),
@@ -342,8 +349,8 @@ class TrainerEvaluator(Evaluator):
             if not math.isfinite(metrics[key]):
                 raise TrialFailed(f"{key} is {metrics[key]} after training")
         metrics["params_m"] = count_params(model)
-        metrics["flops_m"] = count_flops(model, dataset.input_shape, self.device)
-        metrics["latency_ms"] = measure_latency(model, dataset.input_shape, self.latency_repeats, self.device)
+        metrics["flops_m"] = count_flops(model, dataset.input_shape, device)
+        metrics["latency_ms"] = measure_latency(model, dataset.input_shape, self.latency_repeats, device)
         metrics.update(binary_ones(model))  # EMONAS bit cost: one cheap pass over the weights
         metrics["train_time"] = result.train_time
         metrics["epochs"] = result.epochs
@@ -375,7 +382,8 @@ class TrainerEvaluator(Evaluator):
             from ..training.loop import Split
 
             def split(x, y):
-                return Split(torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device))
+                device = self.resolved_device()
+                return Split(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device))
 
             self._tensors = {
                 "dataset": dataset,
