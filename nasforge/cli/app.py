@@ -19,6 +19,7 @@ from .oneshot import oneshot
 from .report import delete, list_studies, report
 from .reduce import reduce
 from .search import resume, search
+from .segment import segment
 from .trials import trials
 
 
@@ -54,6 +55,7 @@ app.command("list")(list_studies)
 app.command()(delete)
 app.command()(trials)
 app.command()(export)
+app.command()(segment)
 app.command()(ablate)
 app.command()(dashboard)
 app.command()(bench)
