@@ -104,8 +104,7 @@ MODELS = {
 
 #: the evaluator a space uses when the config names none (a plugin space defaults to its own name)
 DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer",
-                     "reduction": "reduction"}
-                     "unet": "segmentation"}
+                     "reduction": "reduction", "unet": "segmentation"}
 
 KINDS: dict[str, dict[str, Any]] = {
     "space": SPACES,
