@@ -45,6 +45,7 @@ STRATEGIES = {
     "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
     "loco": "nasforge.strategies.loco:LOCO",
+    "bananas": "nasforge.strategies.predictor_guided:PredictorGuided",
 }
 
 EVALUATORS = {
@@ -54,6 +55,8 @@ EVALUATORS = {
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
     "ablation_model": "nasforge.ablation.evaluators:ModelAblationEvaluator",
     "ablation_features": "nasforge.ablation.evaluators:FeatureAblationEvaluator",
+    "zero_cost": "nasforge.evaluators.zero_cost:ZeroCostEvaluator",
+    "surrogate": "nasforge.evaluators.surrogate:SurrogateEvaluator",
 }
 
 EXECUTORS = {

@@ -9,8 +9,12 @@ import typer
 from .. import __version__
 from ..errors import NasforgeError
 from .ablate import ablate
+from .bench import bench
 from .components import WithComponents
+from .dashboard import dashboard
+from .embed import embed
 from .export import export
+from .fit_predictor import fit_predictor
 from .report import delete, list_studies, report
 from .search import resume, search
 from .trials import trials
@@ -49,6 +53,10 @@ app.command()(delete)
 app.command()(trials)
 app.command()(export)
 app.command()(ablate)
+app.command()(dashboard)
+app.command()(bench)
+app.command("fit-predictor")(fit_predictor)
+app.command()(embed)
 
 
 def main(argv: list[str] | None = None) -> int:
