@@ -51,7 +51,6 @@ STRATEGIES = {
     "fixed_list": "nasforge.strategies.fixed_list:FixedList",
     "loco": "nasforge.strategies.loco:LOCO",
     "bananas": "nasforge.strategies.predictor_guided:PredictorGuided",
-    "fixed": "nasforge.strategies.fixed:FixedList",
     "enas_s": "nasforge.strategies.enas_s:ENASS",
     "greedy_shrink": "nasforge.strategies.greedy_shrink:GreedyShrink",
     "reinforce": "nasforge.strategies.reinforce:Reinforce",

@@ -61,14 +61,14 @@ class ENASS(Strategy):
     def _new_generation(self, members: list[str]) -> None:
         self._members, self._fitness, self._asked = members, [None] * len(members), 0
 
-    def ask(self, n: int = 1) -> list[Architecture]:
+    def _ask(self, n: int) -> list[Architecture]:
         if self.finished:
             return []
-        take = self._members[self._asked : self._asked + max(int(n), 0)]
+        take = self._members[self._asked : self._asked + n]
         self._asked += len(take)
         return [self.space.from_string(s) for s in take]
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         for i in range(self._asked):
             if self._members[i] == arch.string and self._fitness[i] is None:
                 value = self.score(values)
