@@ -96,6 +96,22 @@ class LabelledDAG:
     labels: tuple[str, ...]
     edges: tuple[tuple[int, int], ...]
 
+    def __hash__(self) -> int:
+        # computed once: kernels look graphs up in dicts ~10^5 times per BO run
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.labels, self.edges))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict:
+        # string hashes differ between processes: never ship the cached one
+        return {"labels": self.labels, "edges": self.edges}
+
+    def __setstate__(self, state: dict) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+
     def adjacency(self) -> "list[list[int]]":
         n = len(self.labels)
         matrix = [[0] * n for _ in range(n)]

@@ -45,8 +45,8 @@ CASES = [
     ("resume-unknown", ["resume", "nope", "--storage", "{db}"], "nope"),
     ("report-top", ["report", "s", "--storage", "{db}", "--top", "-1"], "--top"),
     ("report-unknown", ["report", "nope", "--storage", "{db}"], "nope"),
-    ("export-tabular", ["export", "s", "--storage", "{db}", "--out", "{out}"], "weights"),
-    ("export-trial", ["export", "s", "--storage", "{db}", "--out", "{out}", "--trial", "99"], "99"),
+    ("export-tabular", ["export", "s", "--storage", "{db}", "--output", "{out}"], "weights"),
+    ("export-trial", ["export", "s", "--storage", "{db}", "--output", "{out}", "--trial", "99"], "99"),
     ("delete-unknown", ["delete", "nope", "--storage", "{db}"], "nope"),
 ]
 

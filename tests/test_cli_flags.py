@@ -30,7 +30,8 @@ def test_executor_flag_overrides_the_configs_executor_and_its_workers(tmp_path, 
     """`--executor serial` on the README's digits.yaml (executor local, workers 2) used to fail."""
     db = tmp_path / "d.db"
     code = main(["search", "-c", str(ROOT / "examples" / "digits.yaml"), "--executor", "serial",
-                 "--trials", "0", "--storage", str(db)])  # fmt: skip
+                 "--trials", "1", "-o", "evaluator.epochs=1", "-o", "evaluator.max_train=100",
+                 "--storage", str(db)])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     config = SQLiteStore(db).get_study("digits-qnas").config
     assert config["executor"] == "serial" and config["workers"] == 1

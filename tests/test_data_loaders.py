@@ -127,7 +127,7 @@ def test_npz_missing_file_and_pickled_objects_are_refused(tmp_path) -> None:
 
 
 def test_unknown_dataset_name_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="dataset must be one of digits, mnist1d"):
+    with pytest.raises(ConfigError, match="dataset must be one of breast_cancer, digits, iris, mnist1d, wine"):
         load_dataset("imagenet")
     with pytest.raises(ConfigError, match="valid_fraction"):
         load_dataset("digits", valid_fraction=1.5)

@@ -151,7 +151,7 @@ def test_export_never_overwrites_without_force_and_never_follows_symlinks(tmp_pa
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     (out / "metrics.json").symlink_to(victim)
-    args = ["export", "s", "--storage", str(storage), "--out", str(out)]
+    args = ["export", "s", "--storage", str(storage), "--output", str(out)]
     assert main(args) == 2  # an export file (here a symlink) is already there
     assert victim.read_text() == "keep me"
     assert main(args + ["--force"]) == 0

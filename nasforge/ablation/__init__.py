@@ -1,19 +1,22 @@
-"""Ablation studies (leave-one-component-out, as in the Maggy thesis, without Spark).
+"""Ablation studies (leave-one-component-out, as in the Maggy work), run as ordinary studies.
 
 ``ModelAblation`` removes named modules / module groups of a user's PyTorch model,
-``FeatureAblation`` removes input features of a tabular dataset; ``run(executor=...)`` sends every
-trial through the usual executors and returns an :class:`AblationReport`. Torch loads only when an
-ablation is built or run.
+``FeatureAblation`` removes input features (table columns, image channels or rows / columns,
+sequence channels or time windows); both become a Study with space ``ablation``, strategy ``loco``
+and a trainer-based evaluator, and ``run()`` returns the :class:`AblationReport` table. Torch loads
+only when an ablation is built or run.
 """
 
-from .report import AblationReport, ComponentResult
-from .study import Ablation, FeatureAblation, ModelAblation, run_tasks
+from .report import AblationReport, ComponentResult, ablation_report
+from .space import AblationSpace
+from .study import Ablation, FeatureAblation, ModelAblation
 
 __all__ = [
     "Ablation",
     "AblationReport",
+    "AblationSpace",
     "ComponentResult",
     "FeatureAblation",
     "ModelAblation",
-    "run_tasks",
+    "ablation_report",
 ]

@@ -11,8 +11,7 @@ import copy
 from typing import Iterable, Sequence
 
 from ..errors import ConfigError
-
-BASE = "base"
+from .space import BASE
 
 
 def module_names(model) -> list[str]:

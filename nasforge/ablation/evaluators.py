@@ -1,225 +1,175 @@
-"""Evaluators for ablation trials: the architecture string names the component left out.
+"""Evaluators for ablation trials: the trainer with a component removed from the network.
 
-They are ordinary :class:`~nasforge.evaluators.base.Evaluator` objects, so ablation trials run
-through the same executors (serial, local pool, Ray) as search trials. Both keep only names and
-settings; data and torch load inside ``evaluate`` (i.e. in the worker).
+Both are :class:`~nasforge.evaluators.trainer.TrainerEvaluator` subclasses, so an ablation trial is
+trained by ``training/loop.fit`` on data from ``data/load.py``, in a forked seeded RNG scope, with
+the same metrics, checkpoints and failure rules (a NaN loss fails the trial) as any trained trial.
+They differ only in the network they build for a member of the :class:`AblationSpace`:
+
+- :class:`ModelAblationEvaluator` builds the user's model and replaces the component's modules by
+  ``nn.Identity``;
+- :class:`FeatureAblationEvaluator` puts a fixed input mask in front of the model that sets the
+  component's features to 0, i.e. to their training mean, as the loaders normalise with train
+  statistics. Retrained on a constant, the network cannot use that feature: the same as dropping
+  it (a constant input is absorbed by the next layer's bias) while the input shape, and so any
+  model, stays usable for every component.
+
+A trial's seed is the member's replicate seed, not the study's per-trial seed: the base and every
+component then start from the same seeds, so their differences are paired.
 """
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Sequence
-
-import numpy as np
+import math
+import sys
+from typing import Any, Mapping, Sequence
 
 from ..architecture import Architecture
 from ..errors import ConfigError
-from ..evaluators.base import Evaluator
+from ..evaluators.trainer import TrainerEvaluator
+from .features import AXES
+from ..options import Choice, Int, Map, Str, validated
 from ..registry import load_object
-from ..validation import check_int
-from .components import BASE
 
-TABULAR_DATASETS = ("wine", "breast_cancer", "iris")
 FEATURE_MODELS = ("logistic", "mlp")
+#: defaults of an ablation trial: Adam at a constant rate suits the small models ablated here
+TRAINING_DEFAULTS = {"epochs": 10, "lr": 0.01, "optimizer": "adam", "schedule": "constant",
+                     "weight_decay": 0.0, "batch_size": 64}
 
 
-def _check_training(owner: str, epochs: Any, lr: Any, batch_size: Any) -> None:
-    check_int(owner, "epochs", epochs, 1)
-    check_int(owner, "batch_size", batch_size, 1)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 10:
-        raise ConfigError(f"parameter lr of {owner} must be a number in (0, 10), got {lr!r}")
+def load_factory(factory: str, search_path: str | None = None) -> Any:
+    """Import a user's ``package.module:function``; ``search_path`` (a folder, e.g. the config's)
+    is appended to ``sys.path``, never put first, so a file there cannot shadow an installed
+    package (a ``torch.py`` beside a config is not imported in place of torch)."""
+    if not isinstance(factory, str):
+        raise ConfigError(f"model factory must be 'package.module:function', got {factory!r}")
+    if search_path is not None and search_path not in sys.path:
+        sys.path.append(search_path)
+    return load_object(factory)
 
 
-def component_arch(component: str) -> Architecture:
-    """The task value an executor ships for one ablation component."""
-    return Architecture("ablation", component, ())
+BUILDER = "nasforge.ablation.evaluators:build_ablated"
 
 
-class _AblationEvaluator(Evaluator):
-    """What both ablation evaluators share: the components, the training settings, the metrics."""
+def build_ablated(
+    space: Any, arch: Architecture, input_shape: tuple[int, ...], num_classes: int, kind: str,
+    factory: str | None = None, factory_options: Mapping[str, Any] | None = None,
+    search_path: str | None = None, axis: str = "channel", model: str = "logistic", hidden: int = 32,
+):
+    """The network of one ablation member, untrained; the trainer's ``model_factory``.
 
-    def __init__(
-        self, components: dict[str, Sequence[str]], epochs: int, lr: float, batch_size: int,
-        data_seed: int,
-    ) -> None:
-        _check_training(type(self).__name__, epochs, lr, batch_size)
-        self.components = {k: list(v) for k, v in components.items()}
-        self.epochs = epochs
-        self.lr = float(lr)
-        self.batch_size = batch_size
-        self.data_seed = data_seed
+    Being the evaluator's ``model_factory``, it is recorded with each checkpoint, so ``nasforge
+    export`` rebuilds an ablation trial's network (mask or removed modules included) from the
+    stored options alone. ``kind`` 'model' builds ``factory`` and removes the member's modules;
+    'features' builds ``model`` behind a fixed mask of the member's features along ``axis``.
+    """
+    from torch import nn
+
+    removed = space.removed(arch)
+    if kind == "model":
+        from .components import remove_modules
+
+        net = load_factory(factory, search_path)(**dict(factory_options or {}))
+        if not isinstance(net, nn.Module):
+            raise ConfigError(f"model factory {factory!r} must return a torch.nn.Module, got {type(net).__name__}")
+        return remove_modules(net, removed)
+    import torch
+
+    from .features import axis_dim
+    from .mask import InputMask
+
+    if model == "logistic":
+        inner = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
+    elif model == "mlp":
+        inner = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), hidden), nn.ReLU(),
+                              nn.Linear(hidden, num_classes))
+    else:
+        inner = load_factory(model, search_path)(**dict(factory_options or {}))
+    keep = torch.ones(tuple(input_shape))
+    if removed:
+        keep.index_fill_(axis_dim(axis, input_shape), torch.tensor(removed), 0.0)
+    return nn.Sequential(InputMask(keep), inner)
+
+
+class _AblationTrainer(TrainerEvaluator):
+    """What both share: the builder above, trial seed from the member, ablation defaults."""
+
+    def __init__(self, space: Any, build_options: Mapping[str, Any], **trainer_options: Any) -> None:
+        if getattr(space, "name", None) != "ablation":
+            raise ConfigError(
+                f"evaluator {self.name!r} needs the 'ablation' space, got {getattr(space, 'name', space)!r}"
+            )
+        for key in ("model_factory", "model_options"):
+            if key in trainer_options:
+                raise ConfigError(f"evaluator {self.name!r} sets {key} itself; use factory / factory_options")
+        super().__init__(space, **{**TRAINING_DEFAULTS, **trainer_options}, model_factory=BUILDER,
+                         model_options=dict(build_options))
+
+    def evaluate(
+        self, arch: Architecture, fidelity: int | None = None, seed: int = 0, context: Any = None
+    ) -> dict[str, Any]:
+        replicate = self.space.seed_of(arch)
+        metrics = self.train(arch, fidelity, replicate, context).metrics
+        # the seed that trained it (the trial's own seed is the study's per-number seed, unused here)
+        metrics["ablation_seed"] = replicate
+        metrics["removed"] = len(self.space.removed(arch))
+        return metrics
 
     def metrics(self) -> Sequence[str]:
-        return ("valid_accuracy", "test_accuracy", "train_loss", "params_m")
-
-    def _removed(self, component: str) -> list[str]:
-        if component == BASE:
-            return []
-        if component not in self.components:
-            raise ConfigError(f"unknown ablation component {component!r}")
-        return self.components[component]
+        return (*super().metrics(), "ablation_seed", "removed")
 
 
-class ModelAblationEvaluator(_AblationEvaluator):
-    """Build the user's model from ``factory``, remove a component's modules, train, score.
+class ModelAblationEvaluator(_AblationTrainer):
+    """Build ``factory(**factory_options)`` (an ``nn.Module``), remove the member's modules, train.
 
-    ``components`` maps component names to the module names they remove (``base`` removes none).
-    Weights are initialised from the trial seed; the data split is fixed by ``data_seed`` so every
-    trial is scored on the same validation examples.
+    ``factory`` is 'package.module:function'; ``search_path`` is a folder appended to sys.path to
+    find it (the CLI passes the config's folder).
     """
 
     name = "ablation_model"
+    options = {"factory": Str(), "factory_options": Map(none=True), "search_path": Str(none=True)}
 
+    @validated
     def __init__(
         self,
-        factory: str,
-        components: dict[str, Sequence[str]],
-        dataset: str = "digits",
-        data_dir: str | None = None,
-        epochs: int = 10,
-        lr: float = 0.01,
-        batch_size: int = 64,
-        data_seed: int = 0,
-        factory_options: dict[str, Any] | None = None,
+        space: Any,
+        factory: str = "nasforge.ablation.zoo:digits_cnn",
+        factory_options: Mapping[str, Any] | None = None,
+        search_path: str | None = None,
+        **trainer_options: Any,
     ) -> None:
-        super().__init__(components, epochs, lr, batch_size, data_seed)
-        self.factory = factory
-        self.dataset = dataset
-        self.data_dir = data_dir
-        self.factory_options = dict(factory_options or {})
-
-    def load_data(self):
-        from ..data.load import load_dataset
-
-        return load_dataset(self.dataset, seed=self.data_seed, data_dir=self.data_dir)
-
-    def build(self, seed: int | None = None):
-        """The unablated model (weights from ``seed`` if given)."""
-        import torch
-
-        factory = load_object(self.factory)
-        if seed is not None:
-            torch.manual_seed(int(seed))
-        return factory(**self.factory_options)
-
-    def evaluate(
-        self, arch: Architecture, fidelity: int | None, seed: int, context: Any = None
-    ) -> dict[str, Any]:
-        from .components import remove_modules
-        from .training import fit_classifier
-
-        removed = self._removed(arch.string)
-        data = self.load_data()
-        model = remove_modules(self.build(seed), removed)
-        return fit_classifier(
-            model, data.x_train, data.y_train,
-            {"valid": (data.x_valid, data.y_valid), "test": (data.x_test, data.y_test)},
-            epochs=fidelity or self.epochs, lr=self.lr, batch_size=self.batch_size, seed=seed,
-        )
-
-    def describe(self) -> dict[str, Any]:
-        return {"evaluator": self.name, "factory": self.factory, "dataset": self.dataset,
-                "epochs": self.epochs, "lr": self.lr, "batch_size": self.batch_size}
+        load_factory(factory, search_path)  # a typo fails now, not in every trial
+        options = {"kind": "model", "factory": factory, "factory_options": dict(factory_options or {}),
+                   "search_path": None if search_path is None else str(search_path)}
+        super().__init__(space, options, **trainer_options)
 
 
-@functools.lru_cache(maxsize=4)
-def load_tabular(dataset: str, data_seed: int) -> dict[str, Any]:
-    """A bundled sklearn table split 60/20/20 (stratified, from ``data_seed``), standardised with
-    train statistics. Cached per process: every trial of a worker reuses it."""
-    from sklearn import datasets
-    from sklearn.model_selection import train_test_split
-
-    loader = {"wine": datasets.load_wine, "breast_cancer": datasets.load_breast_cancer,
-              "iris": datasets.load_iris}[dataset]
-    bunch = loader()
-    x, y = bunch.data.astype(np.float32), bunch.target.astype(np.int64)
-    x_train, x_rest, y_train, y_rest = train_test_split(
-        x, y, test_size=0.4, stratify=y, random_state=data_seed)
-    x_valid, x_test, y_valid, y_test = train_test_split(
-        x_rest, y_rest, test_size=0.5, stratify=y_rest, random_state=data_seed)
-    mean, std = x_train.mean(0), x_train.std(0)
-    std[std < 1e-12] = 1.0
-    norm = lambda a: ((a - mean) / std).astype(np.float32)  # noqa: E731
-    return {
-        "features": [str(f) for f in bunch.feature_names],
-        "num_classes": int(y.max()) + 1,
-        "train": (norm(x_train), y_train), "valid": (norm(x_valid), y_valid),
-        "test": (norm(x_test), y_test),
-    }
-
-
-def feature_names(dataset: str) -> list[str]:
-    check_tabular_dataset(dataset)
-    return load_tabular(dataset, 0)["features"]
-
-
-def check_tabular_dataset(dataset: str) -> None:
-    if dataset not in TABULAR_DATASETS:
-        raise ConfigError(
-            f"parameter dataset of a feature ablation must be one of {TABULAR_DATASETS}, "
-            f"got {dataset!r}"
-        )
-
-
-class FeatureAblationEvaluator(_AblationEvaluator):
-    """Train a logistic-regression or MLP classifier without one input feature (or group).
-
-    The (small) table is loaded once here and shipped with the evaluator, so workers never import
-    scikit-learn.
-    """
+class FeatureAblationEvaluator(_AblationTrainer):
+    """Train ``model`` (logistic | mlp on the flattened input, or a factory 'package.module:function')
+    with the member's features along ``axis`` masked to their training mean."""
 
     name = "ablation_features"
+    options = {"axis": Choice(*AXES), "model": Str(), "hidden": Int(low=1),
+               "factory_options": Map(none=True), "search_path": Str(none=True)}
 
+    @validated
     def __init__(
         self,
-        components: dict[str, Sequence[str]],
-        dataset: str = "wine",
+        space: Any,
+        axis: str = "channel",
         model: str = "logistic",
         hidden: int = 32,
-        epochs: int = 100,
-        lr: float = 0.01,
-        batch_size: int = 32,
-        data_seed: int = 0,
+        factory_options: Mapping[str, Any] | None = None,
+        search_path: str | None = None,
+        **trainer_options: Any,
     ) -> None:
-        owner = type(self).__name__
-        check_tabular_dataset(dataset)
-        if model not in FEATURE_MODELS:
+        if model not in FEATURE_MODELS and ":" not in model:
             raise ConfigError(
-                f"parameter model of {owner} must be one of {FEATURE_MODELS}, got {model!r}"
+                f"parameter model of {type(self).__name__} must be one of {FEATURE_MODELS} or "
+                f"'package.module:function', got {model!r}"
             )
-        check_int(owner, "hidden", hidden, 1)
-        super().__init__(components, epochs, lr, batch_size, data_seed)
-        self.dataset = dataset
-        self.model = model
-        self.hidden = hidden
-        self.table = load_tabular(dataset, data_seed)
-
-    def evaluate(
-        self, arch: Architecture, fidelity: int | None, seed: int, context: Any = None
-    ) -> dict[str, Any]:
-        import torch
-        from torch import nn
-
-        from .training import fit_classifier
-
-        table = self.table
-        dropped = self._removed(arch.string)
-        keep = [i for i, f in enumerate(table["features"]) if f not in dropped]
-        torch.manual_seed(int(seed))
-        width, classes = len(keep), table["num_classes"]
-        if self.model == "logistic":
-            model = nn.Linear(width, classes)
-        else:
-            model = nn.Sequential(
-                nn.Linear(width, self.hidden), nn.ReLU(), nn.Linear(self.hidden, classes)
-            )
-        x_train, y_train = table["train"]
-        splits = {s: (table[s][0][:, keep], table[s][1]) for s in ("valid", "test")}
-        return fit_classifier(
-            model, x_train[:, keep], y_train, splits, epochs=fidelity or self.epochs, lr=self.lr,
-            batch_size=self.batch_size, seed=seed,
-        )
-
-    def describe(self) -> dict[str, Any]:
-        return {"evaluator": self.name, "dataset": self.dataset, "model": self.model,
-                "epochs": self.epochs, "lr": self.lr}
+        if ":" in model:
+            load_factory(model, search_path)
+        options = {"kind": "features", "axis": axis, "model": model, "hidden": int(hidden),
+                   "factory_options": dict(factory_options or {}),
+                   "search_path": None if search_path is None else str(search_path)}
+        super().__init__(space, options, **trainer_options)

@@ -1,148 +1,100 @@
-"""Leave-one-component-out studies: one base trial plus one per component, each over seeds.
+"""Leave-one-component-out studies from Python: build the component list, then run it as a Study.
 
-Trials are ordinary tasks for the executors (serial, local pool, Ray) and, when ``storage`` is
-given, ordinary trials in the SQLite store (architecture = component name, seed = ablation seed).
-The base and every component see the same seeds, so differences are paired, not seed noise.
+An ablation is an ordinary study: space ``ablation`` (base + each component, times seeds), strategy
+``loco`` (that fixed list, in order), evaluator ``ablation_model`` / ``ablation_features`` (the
+trainer with the component removed). Its config is stored like any study's, so ``load_study``,
+``nasforge resume``, ``list`` and ``report`` work on it, and its trials run in parallel on any
+executor. The classes here only resolve what the components are (with a dry run on real data) and
+write that config; :meth:`Ablation.run` is ``create`` + ``Study.optimize`` + the report view.
 """
 
 from __future__ import annotations
 
-import itertools
-import time
-from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
+from ..config import StudyConfig, build_components, parse_config
 from ..errors import ConfigError
-from ..evaluators.base import Evaluator
-from ..objectives import Objective, values_of
-from ..study.executors import Executor, Outcome, SerialExecutor, Task
-from ..trial import Trial, TrialState
-from .components import BASE
-from .evaluators import (
-    FeatureAblationEvaluator,
-    ModelAblationEvaluator,
-    component_arch,
-    feature_names,
-)
-from .report import AblationReport
-
-
-def _check_seeds(seeds: Any) -> list[int]:
-    values = list(seeds) if isinstance(seeds, (list, tuple, range)) else None
-    if (
-        not values
-        or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in values)
-        or len(set(values)) != len(values)
-    ):
-        raise ConfigError(
-            "parameter seeds must be a non-empty list of distinct non-negative integers, "
-            f"got {seeds!r}"
-        )
-    return values
+from ..objectives import Objective
+from ..study.executors import Executor
+from ..trial import Trial
+from .report import AblationReport, ablation_report
+from .space import AblationSpace, check_seeds
 
 
 class Ablation:
-    """Base: holds the evaluator, the components and the seeds; ``run`` executes and reports."""
+    """What both kinds share: components, seeds, metric, and how they become a study."""
 
-    evaluator: Evaluator
-    components: dict[str, list[str]]
+    kind: str = ""
+    evaluator: str = ""
 
-    def __init__(self, seeds: Sequence[int], metric: str) -> None:
-        self.seeds = _check_seeds(seeds)
+    def __init__(self, seeds: Sequence[int], metric: str, dataset: str, data_dir: str | None,
+                 training: Mapping[str, Any]) -> None:
+        self.seeds = check_seeds(seeds)
         self.objective = Objective.parse(metric)
+        self.dataset = str(dataset)
+        self.data_dir = None if data_dir is None else str(data_dir)
+        self.training = {k: v for k, v in training.items() if v is not None}
+        self.components: dict[str, list[Any]] = {}
         self.skipped: dict[str, str] = {}
+        self.labels: list[str] | None = None
+        self.evaluator_options: dict[str, Any] = {}
 
-    def _check_metric(self) -> None:
-        known = list(self.evaluator.metrics())
-        if self.objective.name not in known:
-            raise ConfigError(
-                f"parameter metric must be one of {known}, got {self.objective.name!r}"
-            )
+    @property
+    def space(self) -> AblationSpace:
+        return AblationSpace(self.components, self.seeds)
 
-    def tasks(self) -> list[Task]:
-        """Base first, then components, each over all seeds (trial numbers in that order)."""
-        names = [BASE] + list(self.components)
-        return [Task(n, component_arch(c), None, s)
-                for n, (c, s) in enumerate(itertools.product(names, self.seeds))]
+    def n_trials(self) -> int:
+        return (len(self.components) + 1) * len(self.seeds)
+
+    def _load_data(self):
+        from ..data.load import load_dataset
+
+        split_seed = self.training.get("split_seed", 0)
+        return load_dataset(self.dataset, seed=split_seed, data_dir=self.data_dir)
+
+    def study_config(
+        self, name: str = "ablation", storage: str | Path | None = None, executor: str = "serial",
+        workers: int = 1, executor_options: Mapping[str, Any] | None = None,
+    ) -> StudyConfig:
+        """The StudyConfig this ablation runs as (validated; trials = the whole list)."""
+        return parse_config({
+            "name": name, "space": "ablation",
+            "space_options": {"components": self.components, "seeds": self.seeds},
+            "strategy": "loco", "evaluator": self.evaluator,
+            "evaluator_options": {**self.evaluator_options, **self.training},
+            "dataset": self.dataset, "data": self.data_dir,
+            "objectives": [str(self.objective)], "trials": self.n_trials(),
+            "storage": ":memory:" if storage is None else str(storage),
+            "executor": executor, "workers": workers, "executor_options": dict(executor_options or {}),
+        })
+
+    def create(self, config: StudyConfig, executor: Executor | None = None):
+        """A new Study for ``config`` (from :meth:`study_config`); ``executor`` overrides its own."""
+        from ..study.api import create_study
+
+        parts = build_components(config)
+        parts["evaluator"].prepare()
+        stored = config.model_dump()
+        stored["ablation"] = {"kind": self.kind, "skipped": self.skipped, "labels": self.labels}
+        return create_study(
+            name=config.study_name, space=parts["space"], strategy=parts["strategy"],
+            evaluator=parts["evaluator"], objectives=parts["objectives"], storage=config.storage,
+            seed=config.seed, executor=executor or parts["executor"], config=stored,
+        )
 
     def run(
         self,
         executor: Executor | None = None,
         storage: str | Path | None = None,
         name: str = "ablation",
-        config: dict[str, Any] | None = None,
         on_trial: Callable[[Trial], None] | None = None,
     ) -> AblationReport:
-        """Run every trial (``capacity`` at a time) and build the report; ``on_trial`` is called
-        with each finished trial (progress output)."""
-        store = record = None
-        if storage is not None:
-            from ..store.sqlite import SQLiteStore
-
-            store = SQLiteStore(storage)
-            if name in store.study_names():
-                raise ConfigError(
-                    f"a study named {name!r} already exists in {storage}; choose another name"
-                )
-            record = store.create_study(name, {"kind": "ablation", **(config or {}),
-                                               "evaluator_info": self.evaluator.describe()})
-        study_id = None if record is None else record.study_id
-        trials = run_tasks(self.evaluator, self.tasks(), executor or SerialExecutor(),
-                           self.objective, store, study_id, on_trial)
-        info = {"evaluator": self.evaluator.describe(), "skipped": self.skipped,
-                "storage": None if storage is None else str(storage), "study": name}
-        return AblationReport.from_trials(trials, self.components, self.objective, self.seeds, info)
-
-
-def run_tasks(
-    evaluator: Evaluator,
-    tasks: Sequence[Task],
-    executor: Executor,
-    objective: Objective,
-    store: Any = None,
-    study_id: int | None = None,
-    on_trial: Callable[[Trial], None] | None = None,
-) -> list[Trial]:
-    """Keep ``executor.capacity`` tasks in flight; record each as a Trial (and in ``store``)."""
-    pending = deque(tasks)
-    inflight: dict[int, Trial] = {}
-    finished: list[Trial] = []
-    executor.start(evaluator)
-    try:
-        while pending or inflight:
-            while pending and len(inflight) < executor.capacity:
-                task = pending.popleft()
-                trial = Trial(task.number, task.arch.string, task.seed, task.fidelity,
-                              started=time.time())
-                if store is not None:
-                    store.start_trials(study_id, [trial], {})
-                inflight[task.number] = trial
-                executor.submit(task)
-            for outcome in executor.wait():
-                trial = _finish(inflight.pop(outcome.number), outcome, objective)
-                if store is not None:
-                    store.finish_trial(study_id, trial, None)
-                finished.append(trial)
-                if on_trial is not None:
-                    on_trial(trial)
-    finally:
-        executor.shutdown()
-    return sorted(finished, key=lambda t: t.number)
-
-
-def _finish(trial: Trial, outcome: Outcome, objective: Objective) -> Trial:
-    trial.started, trial.finished = outcome.started, outcome.finished
-    if outcome.metrics is None:
-        trial.state, trial.error = TrialState.FAILED, outcome.error or "unknown error"
-        return trial
-    trial.metrics = dict(outcome.metrics)
-    try:
-        trial.values = values_of(outcome.metrics, [objective])
-        trial.state = TrialState.COMPLETE
-    except (KeyError, ValueError) as exc:  # the same rule as Study._finish
-        trial.state, trial.error = TrialState.FAILED, str(exc).strip("'\"")
-    return trial
+        """Run every trial through a Study (in memory unless ``storage``) and build the table."""
+        study = self.create(self.study_config(name, storage), executor)
+        callbacks = [] if on_trial is None else [lambda _study, trial: on_trial(trial)]
+        study.optimize(n_trials=self.n_trials(), callbacks=callbacks)
+        return ablation_report(study.record.config, study.trials)
 
 
 class ModelAblation(Ablation):
@@ -152,7 +104,11 @@ class ModelAblation(Ablation):
     ``modules`` is a list of qualified module names or 'all' (every removable leaf with
     parameters); ``groups`` are name prefixes whose topmost matching modules are removed together.
     Every removal is dry-run on a real batch first; ConfigError names those that cannot be removed.
+    ``training`` options go to the trainer (epochs, lr, batch_size, optimizer, ...).
     """
+
+    kind = "model"
+    evaluator = "ablation_model"
 
     def __init__(
         self,
@@ -162,86 +118,72 @@ class ModelAblation(Ablation):
         dataset: str = "digits",
         data_dir: str | None = None,
         seeds: Sequence[int] = (0, 1, 2),
-        epochs: int = 10,
-        lr: float = 0.01,
-        batch_size: int = 64,
         metric: str = "valid_accuracy",
-        data_seed: int = 0,
-        factory_options: dict[str, Any] | None = None,
+        factory_options: Mapping[str, Any] | None = None,
+        search_path: str | None = None,
+        **training: Any,
     ) -> None:
-        super().__init__(seeds, metric)
+        super().__init__(seeds, metric, dataset, data_dir, training)
         if isinstance(modules, str) and modules != "all":
-            raise ConfigError(
-                f"parameter modules must be a list of module names or 'all', got {modules!r}"
-            )
+            raise ConfigError(f"parameter modules must be a list of module names or 'all', got {modules!r}")
         if isinstance(groups, str):
             raise ConfigError(f"parameter groups must be a list of name prefixes, got {groups!r}")
-        evaluator = ModelAblationEvaluator(
-            model, {}, dataset=dataset, data_dir=data_dir, epochs=epochs, lr=lr,
-            batch_size=batch_size, data_seed=data_seed, factory_options=factory_options,
-        )
-        self.evaluator = evaluator
-        self._check_metric()
         import torch
 
+        from ..evaluators.trainer import TrainerEvaluator  # noqa: F401 - fail early without torch
+        from ..training.seeding import seeded_torch
         from .components import resolve_components
+        from .evaluators import load_factory
 
-        built = evaluator.build(seed=0)
+        factory = load_factory(model, search_path)
+        with seeded_torch(0):  # a forked RNG: building the probe model leaves the caller's alone
+            built = factory(**dict(factory_options or {}))
         if not isinstance(built, torch.nn.Module):
-            raise ConfigError(
-                f"model factory {model!r} must return a torch.nn.Module, "
-                f"got {type(built).__name__}"
-            )
-        sample = torch.as_tensor(evaluator.load_data().x_train[:4])
+            raise ConfigError(f"model factory {model!r} must return a torch.nn.Module, got {type(built).__name__}")
+        sample = torch.as_tensor(self._load_data().x_train[:4])
         self.components, self.skipped = resolve_components(built, modules, list(groups), sample)
-        evaluator.components = self.components
+        self.evaluator_options = {"factory": model, "factory_options": dict(factory_options or {}),
+                                  "search_path": search_path}
 
 
 class FeatureAblation(Ablation):
-    """LOCO over input features of a bundled sklearn table (wine, breast_cancer, iris).
+    """LOCO over input features of any dataset the loaders give (see :mod:`.features`).
 
-    ``features`` is 'all' or a list of feature names; ``groups`` maps a group name to feature
-    names removed together (e.g. all 'worst ...' features of breast_cancer).
+    ``axis`` (channel | row | column | time; default channel when there are several, else the last
+    axis), ``each`` ('all' or a list of features, each its own component), ``windows`` (equal
+    contiguous windows along the axis) and ``groups`` (name -> features) choose the components;
+    features are given by index or by name (scikit-learn tables name their columns). ``model`` is
+    logistic | mlp on the flattened input, or a factory 'package.module:function'.
     """
+
+    kind = "features"
+    evaluator = "ablation_features"
 
     def __init__(
         self,
         dataset: str = "wine",
-        features: Sequence[str] | str = "all",
-        groups: dict[str, Sequence[str]] | None = None,
+        axis: str | None = None,
+        each: Sequence[Any] | str | None = None,
+        windows: int | None = None,
+        groups: Mapping[str, Sequence[Any]] | None = None,
+        names: Sequence[str] | None = None,
         model: str = "logistic",
         hidden: int = 32,
+        data_dir: str | None = None,
         seeds: Sequence[int] = (0, 1, 2),
-        epochs: int = 100,
-        lr: float = 0.01,
-        batch_size: int = 32,
         metric: str = "valid_accuracy",
-        data_seed: int = 0,
+        factory_options: Mapping[str, Any] | None = None,
+        search_path: str | None = None,
+        **training: Any,
     ) -> None:
-        super().__init__(seeds, metric)
-        known = feature_names(dataset)
-        if features == "all":
-            chosen = list(known)
-        elif isinstance(features, str) or not isinstance(features, (list, tuple)):
-            raise ConfigError(
-                f"parameter features must be a list of feature names or 'all', got {features!r}"
-            )
-        else:
-            chosen = list(features)
-        components = {f: [f] for f in chosen}
-        for group, members in (groups or {}).items():
-            components[f"group:{group}"] = list(members)
-        unknown = sorted({f for m in components.values() for f in m} - set(known))
-        if unknown:
-            raise ConfigError(
-                f"dataset {dataset!r} has no feature(s) {', '.join(map(repr, unknown))}; "
-                f"its features are: {', '.join(known)}"
-            )
-        if not components:
-            raise ConfigError("nothing to ablate: give features (a list or 'all') and/or groups")
-        self.components = components
-        self.evaluator = FeatureAblationEvaluator(
-            components, dataset=dataset, model=model, hidden=hidden, epochs=epochs, lr=lr,
-            batch_size=batch_size, data_seed=data_seed,
-        )
-        self._check_metric()
+        super().__init__(seeds, metric, dataset, data_dir, training)
+        from ..data.tables import TABLES, column_names
+        from .features import feature_components
+
+        shape = self._load_data().input_shape
+        if names is None and self.dataset in TABLES and axis in (None, "channel"):
+            names = column_names(self.dataset)
+        axis, self.components = feature_components(shape, axis, each, windows, groups, names)
+        self.labels = None if names is None else list(names)
+        self.evaluator_options = {"axis": axis, "model": model, "hidden": hidden,
+                                  "factory_options": dict(factory_options or {}), "search_path": search_path}

@@ -18,7 +18,7 @@ def export(
     out: Path = typer.Option(..., "--output", help="folder to write model.pt2, weights.pt and JSON files"),
     trial: Optional[int] = typer.Option(None, help="trial number to export (default: the best trial)"),
     data: Optional[str] = typer.Option(None, help="data folder, only needed to retrain a trial without saved weights"),
-    force: bool = typer.Option(False, "--force", help="overwrite an earlier export in --out"),
+    force: bool = typer.Option(False, "--force", help="overwrite an earlier export in --output"),
 ) -> None:
     """Export a trained network from the weights saved during the search (retrains only a trial
     that has none, deterministically from its seed and fidelity, and says so)."""

@@ -15,21 +15,17 @@ a study can search in pool mode (see :class:`nasforge.spaces.pool.PoolSpace`).
 
 from __future__ import annotations
 
-import csv
-import gzip
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..architecture import Architecture
-from ..errors import ArchitectureError, ConfigError, DataError
-from ..paths import READ_ERRORS, data_file
-from ..spaces.nb101 import NB101Space
+from ..errors import ConfigError, DataError
 from ..options import Choice, validated
+from ..spaces.nb101 import NB101Space
+from ..spaces.nb101_table import nb101_table_path, read_nb101_table
 from .base import Evaluator
 from .tables import benchmark_space
 
-DEFAULT_FILE = "nb101/nb101_sample500.csv.gz"
 EPOCHS = 108
 DATASETS = ("cifar10",)
 
@@ -85,17 +81,12 @@ class NB101Tabular(Evaluator):
     # --- the table -----------------------------------------------------------------------------------
 
     def table_path(self) -> Path:
-        if self.path is not None:
-            path = Path(self.path).expanduser()
-            if not path.is_file():
-                raise DataError(f"nb101 table {str(path)!r} not found")
-            return path
-        return data_file(DEFAULT_FILE, self.data_dir)
+        return nb101_table_path(self.path, self.data_dir)
 
     def table(self) -> dict[str, dict[str, float]]:
         """Metrics per identity hash (loaded once, lazily, so the evaluator pickles small)."""
         if self._table is None:
-            self._table, self._pool = _read_table(self.table_path(), self.space)
+            self._table, self._pool = read_nb101_table(self.table_path(), self.space)
         return self._table
 
     def pool(self) -> list[Architecture]:
@@ -109,47 +100,3 @@ class NB101Tabular(Evaluator):
         state["_table"] = None
         state["_pool"] = None
         return state
-
-
-def _read_table(path: Path, space: NB101Space) -> tuple[dict[str, dict[str, float]], list[Architecture]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    sums: dict[str, dict[str, float]] = {}
-    counts: dict[str, int] = {}
-    pool: list[Architecture] = []
-    try:
-        with opener(path, "rt", newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"adjacency", "ops"} - set(reader.fieldnames or ())
-            if missing:
-                raise DataError(f"nb101 table {str(path)!r} lacks column(s) {sorted(missing)}")
-            columns = [c for c in reader.fieldnames or () if c not in ("adjacency", "ops")]
-            for line, row in enumerate(reader, start=2):
-                try:
-                    arch = space.from_string(f"{row['adjacency']}|{row['ops']}")
-                except ArchitectureError as exc:
-                    raise DataError(f"nb101 table {str(path)!r} line {line}: {exc}") from exc
-                key = space.identity(arch)
-                if key not in sums:
-                    sums[key] = {c: 0.0 for c in columns}
-                    counts[key] = 0
-                    pool.append(arch)
-                for c in columns:
-                    sums[key][c] += _number(row[c], path, line, c)
-                counts[key] += 1
-    except READ_ERRORS as exc:
-        raise DataError(f"cannot read nb101 table {str(path)!r}: {exc}") from exc
-    table = {}
-    for key, total in sums.items():
-        n = counts[key]
-        metrics = {c: v / n for c, v in total.items()}
-        metrics["n_rows"] = float(n)
-        table[key] = metrics
-    return table, pool
-
-
-def _number(text: str, path: Path, line: int, column: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise DataError(f"nb101 table {str(path)!r} line {line}: column {column!r} is not a number: {text!r}") from None
-    return value if math.isfinite(value) else math.nan

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
@@ -26,9 +26,9 @@ from ..errors import (
 from ..registry import load_object
 from ..options import Choice, Float, Int, Map, Str, validated
 from ..training.choices import OPTIMIZERS, SCHEDULES
+from ..training.devices import check_device
 from .base import Evaluator
 
-DEVICES = ("cpu", "cuda")
 HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
 CHECKPOINT = "checkpoint.pt"  # in the trial's checkpoint_dir: last state + kept weights
 METRICS = (
@@ -61,6 +61,8 @@ class TrainedModel:
     num_classes: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    #: task-specific facts export writes into architecture.json (e.g. segmentation preprocessing)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class TrainerEvaluator(Evaluator):
@@ -92,7 +94,7 @@ class TrainerEvaluator(Evaluator):
         "patience": Int(low=1, none=True),
         "time_limit": Float(low=0, low_open=True, none=True),
         "threads": Int(low=1, none=True),
-        "device": Choice(*DEVICES),
+        "device": Str(),
         "latency_repeats": Int(low=1),
         "split_seed": Int(low=0),
         "valid_fraction": Float(low=0, high=1, low_open=True, high_open=True),
@@ -118,7 +120,7 @@ class TrainerEvaluator(Evaluator):
         patience: int | None = None,
         time_limit: float | None = None,
         threads: int | None = 1,
-        device: str = "cpu",
+        device: str = "auto",
         latency_repeats: int = 20,
         split_seed: int = 0,
         valid_fraction: float = 0.2,
@@ -144,12 +146,8 @@ class TrainerEvaluator(Evaluator):
         self.patience = patience
         self.time_limit = time_limit
         self.threads = threads
-        self.device = device
-        if self.device == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ConfigError("parameter device of TrainerEvaluator is 'cuda' but no CUDA device is available")
+        self.device = check_device(device)  # resolved in prepare(), where the trials run
+        self._resolved: str | None = None
         self.latency_repeats = latency_repeats
         self.split_seed = split_seed
         self.valid_fraction = valid_fraction
@@ -165,10 +163,7 @@ class TrainerEvaluator(Evaluator):
         if isinstance(model_factory, str):
             load_object(model_factory)  # fail now on a typo, not in every trial
         self.model_factory = model_factory
-        # cheap existence checks now; the arrays themselves load lazily in each process
-        from ..data.load import resolve_source
-
-        resolve_source(self.dataset, self.data_dir)
+        self._check_source()
         self._tensors: dict[str, Any] | None = None
 
     # --- pickling: settings only -------------------------------------------------------------
@@ -176,6 +171,7 @@ class TrainerEvaluator(Evaluator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_tensors"] = None
+        state["_resolved"] = None  # a worker resolves the device for itself
         return state
 
     # --- Evaluator interface -------------------------------------------------------------------
@@ -187,7 +183,16 @@ class TrainerEvaluator(Evaluator):
         return self.epochs
 
     def prepare(self) -> None:
+        self.resolved_device()
         self.data()
+
+    def resolved_device(self) -> str:
+        """The torch device of this process (``device`` resolved here: see training/devices)."""
+        if self._resolved is None:
+            from ..training.devices import resolve_device
+
+            self._resolved = resolve_device(self.device)
+        return self._resolved
 
     def describe(self) -> dict[str, Any]:
         return {"evaluator": self.name, "space": self.space_name, **self.config()}
@@ -215,6 +220,27 @@ class TrainerEvaluator(Evaluator):
         return self.train(arch, fidelity, seed, context).metrics
 
     # --- training ----------------------------------------------------------------------------
+
+    def _check_source(self) -> None:
+        """Cheap existence checks at construction; the arrays load lazily in each process."""
+        from ..data.load import resolve_source
+
+        resolve_source(self.dataset, self.data_dir)
+
+    def training_task(self, dataset):
+        """The TrainingTask (loss and score) for ``dataset``; subclasses for other problems."""
+        from ..training.tasks import CLASSIFICATION
+
+        return CLASSIFICATION
+
+    def task_metrics(self, model, splits, result, task, dataset) -> dict[str, Any]:
+        """Extra metrics of the trained model (after test scoring); none for classification."""
+        return {}
+
+    @staticmethod
+    def _export_info(dataset) -> dict[str, Any]:
+        """Dataset facts export writes out (class names; a segmentation set's preprocessing)."""
+        return {k: dataset.info[k] for k in ("class_names", "preprocessing") if k in dataset.info}
 
     def data(self):
         """The split, normalised dataset (cached per process by ``load_dataset``)."""
@@ -286,7 +312,9 @@ class TrainerEvaluator(Evaluator):
         from ..training.optim import make_optimizer, make_schedule
 
         splits = self._splits(dataset)
-        model = self.build(arch, dataset.input_shape, dataset.num_classes).to(self.device)
+        task = self.training_task(dataset)
+        device = self.resolved_device()
+        model = self.build(arch, dataset.input_shape, dataset.num_classes).to(device)
         optimizer = make_optimizer(
             model.parameters(), hparams["optimizer"], float(hparams["lr"]),
             float(hparams["momentum"]), float(hparams["weight_decay"]),
@@ -309,19 +337,21 @@ class TrainerEvaluator(Evaluator):
                     "batch_size": self.batch_size, "schedule": self.schedule,
                     "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
                     "model_options": self.model_options, "model_factory": self.config()["model_factory"],
-                    "output": "logits"}
+                    "output": "logits", **self._export_info(dataset)}
             save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once
+        m = task.metric
         metrics: dict[str, Any] = {key: result.best[key] for key in (
-            "train_accuracy", "train_loss", "valid_accuracy", "valid_loss")}
-        metrics["test_loss"], metrics["test_accuracy"] = score(model, splits["test"], self.eval_batch_size)
+            f"train_{m}", "train_loss", f"valid_{m}", "valid_loss")}
+        metrics["test_loss"], metrics[f"test_{m}"] = score(model, splits["test"], self.eval_batch_size, task)
+        metrics.update(self.task_metrics(model, splits, result, task, dataset))
         for key in ("train_loss", "valid_loss", "test_loss"):
             if not math.isfinite(metrics[key]):
                 raise TrialFailed(f"{key} is {metrics[key]} after training")
         metrics["params_m"] = count_params(model)
-        metrics["flops_m"] = count_flops(model, dataset.input_shape, self.device)
-        metrics["latency_ms"] = measure_latency(model, dataset.input_shape, self.latency_repeats, self.device)
+        metrics["flops_m"] = count_flops(model, dataset.input_shape, device)
+        metrics["latency_ms"] = measure_latency(model, dataset.input_shape, self.latency_repeats, device)
         metrics.update(binary_ones(model))  # EMONAS bit cost: one cheap pass over the weights
         metrics["train_time"] = result.train_time
         metrics["epochs"] = result.epochs
@@ -331,7 +361,8 @@ class TrainerEvaluator(Evaluator):
             raise TrialFailed(f"time limit of {self.time_limit} s exceeded")
         model.eval()
         return TrainedModel(model, metrics, dict(hparams), dataset.input_shape,
-                            dataset.num_classes, dataset.mean, dataset.std)
+                            dataset.num_classes, dataset.mean, dataset.std,
+                            self._export_info(dataset))
 
     def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
         """An untrained network for ``arch`` (the space's builder, or ``model_factory``)."""
@@ -359,7 +390,8 @@ class TrainerEvaluator(Evaluator):
             from ..training.loop import Split
 
             def split(x, y):
-                return Split(torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device))
+                device = self.resolved_device()
+                return Split(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device))
 
             self._tensors = {
                 "dataset": dataset,

@@ -45,7 +45,6 @@ class WLKernel:
         self._label_ids: dict[tuple, int] = {}
         self._cache: dict[LabelledDAG, list[Counter]] = {}
         self._rows: dict[LabelledDAG, list[tuple[np.ndarray, np.ndarray, float]]] = {}
-        self._by_id: dict[int, tuple[LabelledDAG, list]] = {}
 
     def hyperparameters(self, graphs: Sequence[LabelledDAG] = ()) -> tuple[int, ...]:
         return self.h_values
@@ -85,16 +84,13 @@ class WLKernel:
     def _row(self, graph: LabelledDAG, h: int) -> tuple[np.ndarray, np.ndarray, float]:
         """(label ids, counts, norm) of levels 0..h for one graph, cached: reused at every refit.
 
-        Looked up by object id first (the cache keeps the graph alive, so ids stay unique): hashing
-        a LabelledDAG on every one of ~10^5 look-ups per BO run was a third of the run time.
+        Keyed by the graph itself; LabelledDAG caches its hash, so the ~10^5 look-ups of a BO run
+        stay cheap without an id()-keyed side cache.
         """
-        entry = self._by_id.get(id(graph))
-        if entry is None:
-            rows = self._rows.get(graph)
-            if rows is None:
-                rows = self._rows[graph] = [self._make_row(graph, t) for t in range(self._max_h + 1)]
-            entry = self._by_id[id(graph)] = (graph, rows)
-        return entry[1][h]
+        rows = self._rows.get(graph)
+        if rows is None:
+            rows = self._rows[graph] = [self._make_row(graph, t) for t in range(self._max_h + 1)]
+        return rows[h]
 
     def _make_row(self, graph: LabelledDAG, h: int) -> tuple[np.ndarray, np.ndarray, float]:
         merged: Counter = Counter()

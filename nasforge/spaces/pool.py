@@ -133,8 +133,9 @@ def nb101_pool(path: str | None = None, data_dir: str | None = None, k: int = 8)
 
     Registered as space ``nb101-pool``; pair it with evaluator ``nb101`` given the same table.
     """
-    from ..evaluators.nb101_tabular import NB101Tabular
     from .nb101 import NB101Space
+    from .nb101_table import nb101_table_path, read_nb101_table
 
-    evaluator = NB101Tabular(NB101Space(), data_dir=data_dir, path=path)
-    return PoolSpace(evaluator.space, evaluator.pool(), k=k)
+    space = NB101Space()
+    _, members = read_nb101_table(nb101_table_path(path, data_dir), space)
+    return PoolSpace(space, members, k=k)

@@ -146,6 +146,7 @@ class LocalPoolExecutor(Executor):
         self._ready: list[Outcome] = []
         self._broken: str | None = None
         self.replaced = 0  # how many dead workers were replaced (for reports and tests)
+        self.gpu_of_worker: list[str | None] = []
 
     @property
     def capacity(self) -> int:
@@ -167,7 +168,10 @@ class LocalPoolExecutor(Executor):
                 f"the evaluator {type(evaluator).__name__} cannot be sent to worker processes "
                 f"(it does not pickle: {exc}); keep paths and settings in it, load data lazily"
             ) from None
-        self._pool = [self._spawn() for _ in range(self.workers)]
+        from ..training.devices import pinned_gpus, visible_gpus
+
+        self.gpu_of_worker = pinned_gpus(self.workers, visible_gpus())
+        self._pool = [self._spawn(i) for i in range(self.workers)]
         self._await_ready()
 
     def _await_ready(self) -> None:
@@ -252,7 +256,7 @@ class LocalPoolExecutor(Executor):
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, index: int) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=_worker_main,
@@ -260,7 +264,19 @@ class LocalPoolExecutor(Executor):
             daemon=True,
             name="nasforge-worker",
         )
-        process.start()
+        # with several GPUs visible, worker i sees only GPU i (mod count) as its cuda:0
+        gpu = self.gpu_of_worker[index] if index < len(self.gpu_of_worker) else None
+        saved = os.environ.get("CUDA_VISIBLE_DEVICES")
+        try:
+            if gpu is not None:
+                os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+            process.start()  # the child copies the environment now
+        finally:
+            if gpu is not None:
+                if saved is None:
+                    os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+                else:
+                    os.environ["CUDA_VISIBLE_DEVICES"] = saved
         child.close()
         return _Worker(process, parent)
 
@@ -275,7 +291,7 @@ class LocalPoolExecutor(Executor):
                     self._queue.appendleft(task)
                     worker.conn.close()
                     worker.process.join(1.0)
-                    self._pool[index] = self._spawn()
+                    self._pool[index] = self._spawn(index)
                     self.replaced += 1
                     continue
                 worker.task, worker.dispatched = task, time.time()
@@ -355,7 +371,7 @@ class LocalPoolExecutor(Executor):
         self._ready.append(Outcome(task.number, None, reason, worker.dispatched, time.time()))
         worker.conn.close()
         index = self._pool.index(worker)
-        self._pool[index] = self._spawn()
+        self._pool[index] = self._spawn(index)
         self.replaced += 1
 
     def _fail_everything(self, reason: str) -> None:

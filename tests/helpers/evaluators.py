@@ -54,3 +54,15 @@ class SleepyEvaluator:
     def evaluate(self, arch, fidelity, seed, context=None):
         time.sleep(self.seconds)
         return {"valid_accuracy": 1.0}
+
+
+class EnvEvaluator(SleepyEvaluator):
+    """Reports which GPUs the worker process was given."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+    def evaluate(self, arch, fidelity, seed, context=None):
+        import os
+
+        return {"valid_accuracy": 1.0, "cuda_visible": os.environ.get("CUDA_VISIBLE_DEVICES")}
