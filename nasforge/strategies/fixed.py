@@ -42,12 +42,12 @@ class FixedList(Strategy):
     def finished(self) -> bool:
         return self._next >= len(self.archs)
 
-    def ask(self, n: int = 1) -> list[Architecture]:
-        out = self.archs[self._next : self._next + max(int(n), 0)]
+    def _ask(self, n: int) -> list[Architecture]:
+        out = self.archs[self._next : self._next + n]
         self._next += len(out)
         return out
 
-    def tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
         """Results change nothing: the list is fixed."""
 
     def state_dict(self) -> dict[str, Any]:
