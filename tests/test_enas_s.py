@@ -124,12 +124,13 @@ def test_killed_enas_s_search_resumes_exactly(tmp_path):
 
 
 def test_fixed_list_strategy_asks_each_architecture_once():
-    from nasforge.strategies.fixed import FixedList
+    from nasforge.errors import ArchitectureError
+    from nasforge.strategies.fixed_list import FixedList
 
     space = ENASSSpace(blocks=1, widths=(8, 16))
-    archs = [space.sample(np.random.default_rng(i)).string for i in range(12)]
-    check_strategy(lambda seed: FixedList(space, seed=seed, archs=archs), space, lambda arch: [1.0])
-    strategy = FixedList(space, archs=archs[:2])
+    archs = list(dict.fromkeys(space.sample(np.random.default_rng(i)).string for i in range(12)))
+    check_strategy(lambda seed: FixedList(space, seed=seed, architectures=archs), space, lambda arch: [1.0])
+    strategy = FixedList(space, architectures=archs[:2])
     assert [a.string for a in strategy.ask(5)] == archs[:2] and strategy.finished
-    with pytest.raises(ConfigError, match="archs of FixedList"):
-        FixedList(space, archs=["mb_8>max"])
+    with pytest.raises((ConfigError, ArchitectureError)):
+        FixedList(space, architectures=["mb_8>max"])

@@ -71,7 +71,7 @@ class ENASS(Strategy):
         self._asked += len(take)
         return [self.space.from_string(s) for s in take]
 
-    def _tell(self, arch: Architecture, values: Sequence[float] | None) -> None:
+    def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         for i in range(self._asked):
             if self._members[i] == arch.string and self._fitness[i] is None:
                 value = self.score(values)
