@@ -13,7 +13,6 @@ Usage: python benchmarks/predictors_nb201.py [--seeds 5] [--train 100,400,1000]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
