@@ -1,4 +1,11 @@
-"""Study-loop overhead: trials/s of ask -> evaluate -> SQLite record -> tell, vs Optuna + SQLite.
+"""Study-loop overhead: trials/s of ask -> evaluate -> record -> tell, nasforge vs Optuna, side by
+side under three storage settings:
+
+- ``sqlite``: each library's default SQLite file (Optuna: SQLAlchemy defaults, rollback journal,
+  synchronous=FULL; nasforge: WAL, synchronous=NORMAL);
+- ``sqlite-wal``: Optuna on a SQLite file with the settings nasforge uses (WAL, synchronous=NORMAL),
+  so the comparison is about the loop, not the fsyncs;
+- ``memory``: both in memory (Optuna's InMemoryStorage, nasforge's ``:memory:`` SQLite).
 
 The evaluation is an NB201 table look-up (microseconds), so the figure is the loop's own cost.
 Methods run interleaved in one process (round robin over repeats) because the machine is noisy.
@@ -14,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import print_table, write_json
+from _common import print_table, uptime, write_json
 
 from nasforge.evaluators.tabular import NB201Tabular
 from nasforge.objectives import Objective
@@ -25,13 +32,15 @@ from nasforge.registry import resolve
 OBJ = [Objective("valid_accuracy", "max")]
 
 
-def run_nasforge(strategy: str, trials: int, folder: Path, data: str | None, seed: int) -> float:
+def run_nasforge(strategy: str, trials: int, folder: Path, data: str | None, seed: int,
+                 memory: bool = False) -> float:
     space = NB201Space()
     evaluator = NB201Tabular(space, dataset="cifar10", data_dir=data)
     evaluator.prepare()
     study = create_study(name=f"{strategy}-{seed}", space=space,
                          strategy=resolve("strategy", strategy)(space, seed=seed, objectives=OBJ),
-                         evaluator=evaluator, objectives=OBJ, storage=folder / "nf.db", seed=seed)  # fmt: skip
+                         evaluator=evaluator, objectives=OBJ, seed=seed,
+                         storage=None if memory else folder / "nf.db")  # fmt: skip
     start = time.perf_counter()
     study.optimize(n_trials=trials)
     elapsed = time.perf_counter() - start
@@ -39,7 +48,29 @@ def run_nasforge(strategy: str, trials: int, folder: Path, data: str | None, see
     return trials / elapsed
 
 
-def run_optuna(sampler_name: str, trials: int, folder: Path, data: str | None, seed: int) -> float:
+def optuna_storage(kind: str, folder: Path):
+    """Optuna's storage for ``kind``: default SQLite file, SQLite with nasforge's pragmas, memory."""
+    import sqlite3
+
+    import optuna
+
+    path = folder / "optuna.db"
+    if kind == "memory":
+        return optuna.storages.InMemoryStorage()
+    if kind == "sqlite":
+        return f"sqlite:///{path}"
+
+    def connect() -> sqlite3.Connection:
+        db = sqlite3.connect(str(path))
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    return optuna.storages.RDBStorage(f"sqlite:///{path}", engine_kwargs={"creator": connect})
+
+
+def run_optuna(sampler_name: str, trials: int, folder: Path, data: str | None, seed: int,
+               storage_kind: str = "sqlite") -> float:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -50,7 +81,7 @@ def run_optuna(sampler_name: str, trials: int, folder: Path, data: str | None, s
     sampler = (optuna.samplers.TPESampler(seed=seed) if sampler_name == "tpe"
                else optuna.samplers.RandomSampler(seed=seed))  # fmt: skip
     study = optuna.create_study(direction="maximize", sampler=sampler,
-                                storage=f"sqlite:///{folder / 'optuna.db'}",
+                                storage=optuna_storage(storage_kind, folder),
                                 study_name=f"{sampler_name}-{seed}")  # fmt: skip
 
     def objective(trial: "optuna.Trial") -> float:
@@ -69,11 +100,17 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="benchmark data folder")
     args = parser.parse_args()
 
+    t, d = args.trials, args.data
     methods = {
-        "nasforge random": lambda f, s: run_nasforge("random", args.trials, f, args.data, s),
-        "nasforge evolution": lambda f, s: run_nasforge("evolution", args.trials, f, args.data, s),
-        "optuna random": lambda f, s: run_optuna("random", args.trials, f, args.data, s),
-        "optuna tpe": lambda f, s: run_optuna("tpe", args.trials, f, args.data, s),
+        "nasforge random / sqlite": lambda f, s: run_nasforge("random", t, f, d, s),
+        "nasforge evolution / sqlite": lambda f, s: run_nasforge("evolution", t, f, d, s),
+        "optuna random / sqlite": lambda f, s: run_optuna("random", t, f, d, s, "sqlite"),
+        "optuna tpe / sqlite": lambda f, s: run_optuna("tpe", t, f, d, s, "sqlite"),
+        "optuna random / sqlite-wal": lambda f, s: run_optuna("random", t, f, d, s, "sqlite-wal"),
+        "optuna tpe / sqlite-wal": lambda f, s: run_optuna("tpe", t, f, d, s, "sqlite-wal"),
+        "nasforge random / memory": lambda f, s: run_nasforge("random", t, f, d, s, memory=True),
+        "optuna random / memory": lambda f, s: run_optuna("random", t, f, d, s, "memory"),
+        "optuna tpe / memory": lambda f, s: run_optuna("tpe", t, f, d, s, "memory"),
     }
     rates: dict[str, list[float]] = {m: [] for m in methods}
     for seed in range(args.repeats):
@@ -81,17 +118,23 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 rates[name].append(fn(Path(tmp), seed))
     medians = {m: statistics.median(r) for m, r in rates.items()}
-    rows = []
-    for name, median in medians.items():
-        rows.append([name, median, min(rates[name]), max(rates[name]),
-                     median / medians["optuna random"], median / medians["optuna tpe"]])  # fmt: skip
+    # each nasforge figure against Optuna random under the same storage kind (and default sqlite)
+    ratios = {
+        "random, each default sqlite": medians["nasforge random / sqlite"] / medians["optuna random / sqlite"],
+        "random, same sqlite settings": medians["nasforge random / sqlite"] / medians["optuna random / sqlite-wal"],
+        "random, memory": medians["nasforge random / memory"] / medians["optuna random / memory"],
+        "evolution vs tpe, each default sqlite": medians["nasforge evolution / sqlite"] / medians["optuna tpe / sqlite"],
+        "evolution vs tpe, same sqlite settings": medians["nasforge evolution / sqlite"] / medians["optuna tpe / sqlite-wal"],
+    }  # fmt: skip
+    rows = [[name, median, min(rates[name]), max(rates[name])] for name, median in medians.items()]
     print(f"NB201 cifar10 table look-ups, {args.trials} trials per run, {args.repeats} runs "
-          f"(seeds 0..{args.repeats - 1}), SQLite file storage for both")  # fmt: skip
-    print_table(["method", "trials/s (median)", "min", "max", "x optuna random", "x optuna tpe"], rows)
+          f"(seeds 0..{args.repeats - 1}); load: {uptime()}")  # fmt: skip
+    print_table(["method / storage", "trials/s (median)", "min", "max"], rows)
+    print()
+    print_table(["nasforge / optuna", "ratio of medians"], [[k, v] for k, v in ratios.items()])
     write_json("study_overhead", {"trials": args.trials, "repeats": args.repeats,
                                   "data": "nb201/nb201_accuracy.csv.gz", "rates": rates,
-                                  "median": medians})  # fmt: skip
-
+                                  "median": medians, "ratios": ratios, "load": uptime()})  # fmt: skip
 
 if __name__ == "__main__":
     main()

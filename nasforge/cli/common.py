@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from typing import Any
 
 import typer
 
 from ..errors import ConfigError
-from ..trial import Trial, TrialState
 
 
 def fail(message: str) -> None:
@@ -43,60 +40,10 @@ def parse_assignments(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
-class Progress:
-    """Progress bar on a terminal, plain periodic lines otherwise (CI logs, pipes)."""
+def Progress(
+    total: int | None, already: int, first_objective: str, sign: float, best: float | None = None
+) -> Any:
+    """The study progress callback (nasforge/study/progress.py) the CLI attaches to a run."""
+    from ..study.progress import ProgressBar
 
-    def __init__(self, total: int | None, already: int, first_objective: str, sign: float) -> None:
-        self.total = total
-        self.count = already
-        self.metric = first_objective
-        self.sign = sign
-        self.best: float | None = None
-        self.started = time.monotonic()
-        self.last_line = 0.0
-        self._bar = None
-        if sys.stderr.isatty() and total:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress
-            from rich.progress import TextColumn, TimeElapsedColumn
-
-            self._bar = RichProgress(
-                TextColumn("[bold]search"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[status]}"),
-                transient=False,
-            )
-            self._task = self._bar.add_task("search", total=total, completed=already, status="")
-
-    def __enter__(self) -> "Progress":
-        if self._bar is not None:
-            self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    def __call__(self, study: Any, trial: Trial) -> None:
-        self.count += 1
-        if trial.state == TrialState.COMPLETE and trial.values:
-            v = trial.values[0]
-            if self.best is None or self.sign * v > self.sign * self.best:
-                self.best = v
-        best = "-" if self.best is None else f"{self.best:.4g}"
-        status = f"best {self.metric}={best}"
-        if self._bar is not None:
-            self._bar.update(self._task, completed=self.count, status=status)
-            return
-        now = time.monotonic()
-        every = max(1, (self.total or 10) // 10)
-        if trial.state != TrialState.COMPLETE or now - self.last_line > 2.0 or self.count % every == 0:
-            self.last_line = now
-            total = f"/{self.total}" if self.total else ""
-            extra = f" ({trial.error})" if trial.error else ""
-            typer.echo(  # trial numbers count from 0 everywhere (store, report, export --trial)
-                f"trial #{trial.number} ({self.count}{total} done) {trial.state.value}{extra} {status} "
-                f"[{now - self.started:.1f}s]",
-                err=True,
-            )
+    return ProgressBar(total, already, first_objective, sign, best=best)

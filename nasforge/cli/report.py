@@ -33,14 +33,29 @@ def open_study_record(storage: str, name: str | None):
 
 
 def report(
-    name: Optional[str] = typer.Argument(None, help="study name (optional if the file has one)"),
+    names: Optional[list[str]] = typer.Argument(
+        None, help="study name (optional if the file has one); several with --html compare them"
+    ),
     storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     top: int = typer.Option(10, help="rows in the text table of top trials"),
+    html: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML report"),
+    compare: Optional[list[str]] = typer.Option(
+        None, "--compare", help="more studies in the HTML report: --compare a b c (or a,b,c)"
+    ),
 ) -> None:
     """Summarise a study from its file alone: counts by state, best trial, Pareto front."""
     from ..report.summary import study_summary
 
+    names = list(names or [])
+    if (compare or len(names) > 1) and html is None:
+        raise ConfigError("comparing studies (--compare, several names) needs --html OUT.html")
+    if html is not None:
+        from .report_html import write_html
+
+        write_html(storage, names + list(compare or []), html)
+        return
+    name = names[0] if names else None
     if top < 0:
         raise ConfigError(f"--top must be >= 0, got {top}")
     store, record = open_study_record(storage, name)
@@ -98,6 +113,10 @@ def _print_text(trials: list, summary: dict[str, Any], top: int) -> None:
         table.add_row(str(t.number), t.arch, f"{t.values[0]:.4g}",
                       "-" if test is None else f"{test:.4g}", f"{t.duration or 0:.2f}")  # fmt: skip
     console.print(table)
+    if best:
+        from ..report.continual import print_task_table
+
+        print_task_table(console, best[0].metrics, f"trial {best[0].number}")
 
 
 def list_studies(

@@ -41,6 +41,9 @@ def search(
     option: Optional[list[str]] = typer.Option(
         None, "--option", "-o", help="component option, e.g. -o strategy.population=20"
     ),
+    log_to: Optional[list[str]] = typer.Option(
+        None, "--log-to", help="tensorboard:DIR, mlflow or mlflow:TRACKING_URI (repeatable)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the final report as JSON"),
 ) -> None:
     """Run a new architecture search."""
@@ -54,6 +57,7 @@ def search(
         "constraints": _split(constraints),
         "executor": executor, "workers": workers, "scheduler": scheduler,
     }  # fmt: skip
+    loggers = list(data_.pop("loggers", None) or []) + list(log_to or [])  # config key or flag
     data_ = apply_overrides(data_, flags)
     for key, value in parse_assignments(option).items():
         if key.endswith("_options"):
@@ -64,7 +68,7 @@ def search(
     study = create_study_from_config(cfg)
     typer.echo(f"study {study.name!r} in {cfg.storage}: {cfg.space} / {cfg.strategy} / "
                f"{cfg.evaluator_name}" + (f" / {cfg.dataset}" if cfg.dataset else ""), err=True)
-    _run(study, cfg.trials, cfg.timeout, cfg.storage, as_json)
+    _run(study, cfg.trials, cfg.timeout, cfg.storage, as_json, loggers)
     _next_steps(study, cfg.storage)
 
 
@@ -76,6 +80,9 @@ def resume(
     data: Optional[str] = typer.Option(None, help="benchmark data folder"),
     executor: Optional[str] = typer.Option(None, help="serial, local, ray"),
     workers: Optional[int] = typer.Option(None, help="parallel workers"),
+    log_to: Optional[list[str]] = typer.Option(
+        None, "--log-to", help="tensorboard:DIR, mlflow or mlflow:TRACKING_URI (repeatable)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the final report as JSON"),
 ) -> None:
     """Continue a study after a crash or with a larger budget; RUNNING trials are re-run."""
@@ -96,7 +103,7 @@ def resume(
         )
     typer.echo(f"resuming {name!r}: {counts['COMPLETE']} complete, {counts['RUNNING']} to re-run",
                err=True)  # fmt: skip
-    _run(study, total, timeout, storage, as_json)
+    _run(study, total, timeout, storage, as_json, log_to)
     _next_steps(study, storage)
 
 
@@ -111,19 +118,27 @@ def _next_steps(study: Any, storage: str) -> None:
     typer.echo("\n".join(lines), err=True)
 
 
-def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_json: bool) -> None:
+def _run(study: Any, total: int | None, timeout: float | None, storage: str, as_json: bool,
+         loggers: list[str] | None = None) -> None:
+    from ..loggers import build
     from ..report.summary import study_summary
 
+    trackers = build(loggers, study.name)
     counts = study.counts()
     already = sum(n for s, n in counts.items() if s != "RUNNING")
     objective = study.objectives[0]
+    earlier = study.best_trial  # one notion of best, earlier trials included
+    best = earlier.values[0] if earlier is not None else None
     try:
-        with Progress(total, already, objective.name, objective.sign) as progress:
-            study.optimize(n_trials=total, timeout=timeout, callbacks=[progress])
+        with Progress(total, already, objective.name, objective.sign, best) as progress:
+            study.optimize(n_trials=total, timeout=timeout, callbacks=[progress, *trackers])
     except KeyboardInterrupt:
         typer.echo(f"\ninterrupted; continue with: nasforge resume {study.name} --storage {storage}",
                    err=True)  # fmt: skip
         raise typer.Exit(130)
+    finally:
+        for tracker in trackers:
+            tracker.close()
     from ..ablation.report import show_stored
 
     summary = study_summary(study.record, study.trials)
