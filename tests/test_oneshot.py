@@ -199,3 +199,19 @@ def test_oneshot_study_resume_and_quantised_export(tmp_path) -> None:
     accuracy = 100.0 * int((logits.argmax(1) == data.y_test).sum()) / len(data.y_test)
     assert accuracy == pytest.approx(metrics["recorded"]["test_accuracy"])
     assert metrics["hardware"]["bitops_m"] == pytest.approx(metrics["recorded"]["bitops_m"])
+
+
+@pytest.mark.parametrize("strategy", ["qnas", "nsga2"])
+def test_baseline_strategies_search_precision(strategy) -> None:
+    from nasforge.study.api import create_study_from_config
+
+    study = create_study_from_config({
+        "name": strategy, "storage": ":memory:", "space": "chain_precision",
+        "space_options": {"layers": TINY}, "strategy": strategy, "evaluator": "quant_trainer",
+        "dataset": "digits", "evaluator_options": {"epochs": 1, "max_train": 128, "latency_repeats": 1},
+        "objectives": ["valid_accuracy:max", "bitops_m:min"],
+    })
+    study.optimize(n_trials=3)
+    trials = study.trials
+    assert len(trials) == 3 and all(t.state.value == "COMPLETE" for t in trials)
+    assert len({t.metrics["bitops_m"] for t in trials}) > 1  # bit genes change the cost
