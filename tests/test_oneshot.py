@@ -215,3 +215,16 @@ def test_baseline_strategies_search_precision(strategy) -> None:
     trials = study.trials
     assert len(trials) == 3 and all(t.state.value == "COMPLETE" for t in trials)
     assert len({t.metrics["bitops_m"] for t in trials}) > 1  # bit genes change the cost
+
+
+def test_cli_oneshot_bad_option_is_one_line_exit_2(tmp_path, capsys) -> None:
+    from nasforge.cli.app import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\nspace: chain_precision\noneshot:\n  relaxation: snas\n")
+    assert main(["oneshot", "--config", str(path), "--storage", str(tmp_path / "x.db")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "relaxation" in err[0] and "darts" in err[0]
+    path.write_text("name: x\nspace: chain_precision\noneshot:\n  temperature: 3\n")
+    assert main(["oneshot", "--config", str(path), "--storage", str(tmp_path / "x.db")]) == 2
+    assert "unknown oneshot option" in capsys.readouterr().err
