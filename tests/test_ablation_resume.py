@@ -84,8 +84,6 @@ def test_killed_ablation_resumes_to_the_uninterrupted_result_and_reports_without
     # column b carries most of the label: removing it hurts most
     assert report["components"][0]["component"] == "b" and report["components"][0]["delta"] < -10
     # the best trial's network (its feature mask included) exports from the weights saved in the run
-    usage = subprocess.run(_cli("export", "--help"), env=env, capture_output=True, text=True, timeout=120).stdout
-    flag = "--output" if "--output" in usage else "--out"  # the flag's name is being unified (issue 10)
-    exported = subprocess.run(_cli("export", NAME, "--storage", str(crashed), flag, str(tmp_path / "x")),
+    exported = subprocess.run(_cli("export", NAME, "--storage", str(crashed), "--output", str(tmp_path / "x")),
                               env=env, check=True, capture_output=True, text=True, timeout=120).stdout
     assert "saved weights, not retrained" in exported and (tmp_path / "x" / "model.pt2").is_file()

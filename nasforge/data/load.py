@@ -23,7 +23,8 @@ def resolve_source(
 ) -> tuple[str, str | None]:
     """(kind, path) for a dataset name or path, checking only that files exist (cheap).
 
-    kind is 'digits', 'mnist1d', 'npz', 'cifar10' or 'cifar100'. Used up front by constructors so
+    kind is a registered dataset name, 'npz', 'table-file', 'image-folder', 'cifar10' or
+    'cifar100'. Used up front by constructors so
     a typo fails at configuration time rather than in every trial.
     """
     text = str(name_or_path)
@@ -54,18 +55,27 @@ def resolve_source(
         if not path.is_file():
             raise DataError(f"data file {str(path)!r} not found")
         return "npz", str(path)
+    from .files import is_image_folder, is_table
+
+    if is_table(path):
+        if not path.is_file():
+            raise DataError(f"data file {str(path)!r} not found")
+        return "table-file", str(path)
     if path.is_dir():
         from .cifar import detect
 
         found = detect(path)
-        if found is None:
-            raise DataError(
-                f"folder {str(path)!r} holds no CIFAR python batches (data_batch_1..5 + test_batch, "
-                f"or train + test)"
-            )
-        return found, str(path)
+        if found is not None:
+            return found, str(path)
+        if is_image_folder(path):
+            return "image-folder", str(path)
+        raise DataError(
+            f"folder {str(path)!r} holds neither an image folder (one sub-folder of images per "
+            "class) nor CIFAR python batches (data_batch_1..5 + test_batch, or train + test)"
+        )
     raise ConfigError(
-        f"dataset must be one of {', '.join(registry.names('dataset') + list(CIFAR))}, a .npz file or a CIFAR batch folder, "
+        f"dataset must be one of {', '.join(registry.names('dataset') + list(CIFAR))}, a .npz file, "
+        f"a .csv / .parquet table, an image folder or a CIFAR batch folder, "
         f"got {text!r}"
     )
 
@@ -95,7 +105,7 @@ def load_dataset(
     kind, path = resolve_source(name_or_path, data_dir)
     # a rewritten .npz must not be served from the cache: key on its size and modification time
     stamp = None
-    if kind == "npz":
+    if kind in ("npz", "table-file"):
         info = os.stat(path)  # type: ignore[arg-type]
         stamp = (info.st_size, info.st_mtime_ns)
     return _cached(kind, path, stamp, int(seed), float(valid_fraction), float(test_fraction), max_train)
@@ -118,6 +128,14 @@ def _read(kind: str, path: str | None) -> RawData:
         from .npz import load_npz_raw
 
         return load_npz_raw(path)  # type: ignore[arg-type]
+    if kind == "image-folder":
+        from .files import load_image_folder_raw
+
+        return load_image_folder_raw(path)  # type: ignore[arg-type]
+    if kind == "table-file":
+        from .files import load_table_file_raw
+
+        return load_table_file_raw(path)  # type: ignore[arg-type]
     from .cifar import load_cifar_raw
 
     return load_cifar_raw(path, kind)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
@@ -61,6 +61,8 @@ class TrainedModel:
     num_classes: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    #: task-specific facts export writes into architecture.json (e.g. segmentation preprocessing)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class TrainerEvaluator(Evaluator):
@@ -161,10 +163,7 @@ class TrainerEvaluator(Evaluator):
         if isinstance(model_factory, str):
             load_object(model_factory)  # fail now on a typo, not in every trial
         self.model_factory = model_factory
-        # cheap existence checks now; the arrays themselves load lazily in each process
-        from ..data.load import resolve_source
-
-        resolve_source(self.dataset, self.data_dir)
+        self._check_source()
         self._tensors: dict[str, Any] | None = None
 
     # --- pickling: settings only -------------------------------------------------------------
@@ -221,6 +220,27 @@ class TrainerEvaluator(Evaluator):
         return self.train(arch, fidelity, seed, context).metrics
 
     # --- training ----------------------------------------------------------------------------
+
+    def _check_source(self) -> None:
+        """Cheap existence checks at construction; the arrays load lazily in each process."""
+        from ..data.load import resolve_source
+
+        resolve_source(self.dataset, self.data_dir)
+
+    def training_task(self, dataset):
+        """The TrainingTask (loss and score) for ``dataset``; subclasses for other problems."""
+        from ..training.tasks import CLASSIFICATION
+
+        return CLASSIFICATION
+
+    def task_metrics(self, model, splits, result, task, dataset) -> dict[str, Any]:
+        """Extra metrics of the trained model (after test scoring); none for classification."""
+        return {}
+
+    @staticmethod
+    def _export_info(dataset) -> dict[str, Any]:
+        """Dataset facts export writes out (class names; a segmentation set's preprocessing)."""
+        return {k: dataset.info[k] for k in ("class_names", "preprocessing") if k in dataset.info}
 
     def data(self):
         """The split, normalised dataset (cached per process by ``load_dataset``)."""
@@ -292,6 +312,7 @@ class TrainerEvaluator(Evaluator):
         from ..training.optim import make_optimizer, make_schedule
 
         splits = self._splits(dataset)
+        task = self.training_task(dataset)
         device = self.resolved_device()
         model = self.build(arch, dataset.input_shape, dataset.num_classes).to(device)
         optimizer = make_optimizer(
@@ -304,10 +325,11 @@ class TrainerEvaluator(Evaluator):
                "horizon": max(self.epochs, epochs), "hparams": hparams, "batch_size": self.batch_size,
                "schedule": self.schedule, "patience": self.patience}
         resume = load_checkpoint(path, key, epochs, model, optimizer, schedule, data_order)
+        train, valid, task = self._fit_inputs(arch, splits)
         result = fit(
-            model, splits["train"], splits["valid"], optimizer, schedule, epochs, self.batch_size,
+            model, train, valid, optimizer, schedule, epochs, self.batch_size,
             data_order, patience=self.patience, deadline=deadline,
-            eval_batch_size=self.eval_batch_size, context=context, resume=resume,
+            eval_batch_size=self.eval_batch_size, task=task, context=context, resume=resume,
         )
         if path is not None:
             meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
@@ -315,13 +337,15 @@ class TrainerEvaluator(Evaluator):
                     "batch_size": self.batch_size, "schedule": self.schedule,
                     "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
                     "model_options": self.model_options, "model_factory": self.config()["model_factory"],
-                    "output": "logits"}
+                    "output": "logits", **self._export_info(dataset)}
             save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once
+        m = task.metric
         metrics: dict[str, Any] = {key: result.best[key] for key in (
-            "train_accuracy", "train_loss", "valid_accuracy", "valid_loss")}
-        metrics["test_loss"], metrics["test_accuracy"] = score(model, splits["test"], self.eval_batch_size)
+            f"train_{m}", "train_loss", f"valid_{m}", "valid_loss")}
+        metrics["test_loss"], metrics[f"test_{m}"] = score(model, splits["test"], self.eval_batch_size, task)
+        metrics.update(self.task_metrics(model, splits, result, task, dataset))
         for key in ("train_loss", "valid_loss", "test_loss"):
             if not math.isfinite(metrics[key]):
                 raise TrialFailed(f"{key} is {metrics[key]} after training")
@@ -337,7 +361,8 @@ class TrainerEvaluator(Evaluator):
             raise TrialFailed(f"time limit of {self.time_limit} s exceeded")
         model.eval()
         return TrainedModel(model, metrics, dict(hparams), dataset.input_shape,
-                            dataset.num_classes, dataset.mean, dataset.std)
+                            dataset.num_classes, dataset.mean, dataset.std,
+                            self._export_info(dataset))
 
     def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
         """An untrained network for ``arch`` (the space's builder, or ``model_factory``)."""
@@ -349,6 +374,13 @@ class TrainerEvaluator(Evaluator):
         if isinstance(factory, str):
             factory = load_object(factory)
         return factory(self.space, arch, input_shape, num_classes, **self.model_options)
+
+    def _fit_inputs(self, arch: Architecture, splits: dict[str, Any]):
+        """(train split, valid split, TrainingTask) that ``fit`` uses; a subclass may change the
+        targets and the loss (distillation packs teacher logits into the targets)."""
+        from ..training.tasks import CLASSIFICATION
+
+        return splits["train"], splits["valid"], CLASSIFICATION
 
     def _splits(self, dataset) -> dict[str, Any]:
         """Tensors for the three splits, made once per process (zero-copy on CPU)."""
