@@ -17,8 +17,10 @@ def embed(
     lr: float = typer.Option(3e-3, help="Adam learning rate"),
     seed: int = typer.Option(0, help="seed for the init, the batches and the 10 % held-out split"),
     cells: int = typer.Option(0, help="embed only the first N cells by index (quick runs); 0 = all"),
+    labels: int = typer.Option(0, help="info-NAS: N random training cells labelled with CIFAR-10 valid accuracy (0 = arch2vec)"),
+    data: Path = typer.Option(None, help="benchmark data directory for --labels (default: the shared data)"),
 ) -> None:
-    """Pretrain arch2vec on all cells of the space (no labels) and write one embedding per cell."""
+    """Pretrain arch2vec (or info-NAS with --labels) on all cells of the space and write one embedding per cell."""
     import numpy as np
     import torch
 
@@ -43,10 +45,32 @@ def embed(
         order = np.random.default_rng(seed).permutation(len(archs))
         cut = int(0.9 * len(archs))
         train, held = torch.as_tensor(order[:cut]), torch.as_tensor(order[cut:])
-        model, history = pretrain(ops[train], adj[train], epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+        if labels:
+            model, history, labelled = _infonas(space_obj, ops, adj, train, labels, data, epochs, batch_size, lr, seed)
+        else:
+            model, history = pretrain(ops[train], adj[train], epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
+            labelled = np.zeros(0, dtype=int)
         recon = reconstruction_accuracy(model, ops[held], adj[held])
         vectors = embed_cells(model, ops, adj)
     np.savez_compressed(out, embeddings=vectors, strings=np.asarray([a.string for a in archs]),
-                        loss=np.asarray(history), **{f"reconstruction_{k}": v for k, v in recon.items()})  # fmt: skip
-    typer.echo(f"arch2vec on {len(train)} {space} cells, {epochs} epochs: loss {history[-1]:.3f}; held-out reconstruction "
+                        loss=np.asarray(history), labelled=labelled, **{f"reconstruction_{k}": v for k, v in recon.items()})  # fmt: skip
+    typer.echo(f"{'info-NAS' if labels else 'arch2vec'} on {len(train)} {space} cells ({len(labelled)} labelled), {epochs} epochs: loss {history[-1]:.3f}; held-out reconstruction "
                f"ops {recon['ops']:.4f}, adjacency {recon['adjacency']:.4f}, exact graphs {recon['graphs_exact']:.4f}; written {out}")
+
+
+def _infonas(space, ops, adj, train, labels: int, data, epochs: int, batch_size: int, lr: float, seed: int):
+    """Train info-NAS on the training cells, ``labels`` of them (seeded choice) with their CIFAR-10
+    validation accuracy (200 epochs); returns the model, loss per epoch and the labelled indices."""
+    import numpy as np
+
+    from ..evaluators.tabular import NB201Tabular
+    from ..predictors.infonas import train_semi_supervised
+
+    if labels < 2 or labels > len(train):
+        raise ConfigError(f"--labels must be 0 or between 2 and the {len(train)} training cells, got {labels}")
+    valid = NB201Tabular(space, "cifar10", data_dir=str(data) if data else None, hardware=False).column("valid_accuracy", 200)
+    positions = np.random.default_rng(seed + 1).choice(len(train), size=labels, replace=False)
+    rows = train.numpy()[positions]  # cell i of the run is NB201 index i
+    model, history, _ = train_semi_supervised(ops[train], adj[train], positions, valid[rows], epochs=epochs,
+                                              batch_size=batch_size, lr=lr, seed=seed)  # fmt: skip
+    return model, history, rows

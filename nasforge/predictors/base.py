@@ -83,6 +83,7 @@ PREDICTORS = {
     "mlp_ensemble": "nasforge.predictors.mlp:MLPEnsemble",
     "xgboost": "nasforge.predictors.boosting:XGBoostPredictor",
     "lightgbm": "nasforge.predictors.boosting:LightGBMPredictor",
+    "infonas": "nasforge.predictors.infonas:InfoNASPredictor",
 }
 
 
