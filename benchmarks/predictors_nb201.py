@@ -40,6 +40,7 @@ PREDICTORS = {
     "gp_gcn": ("gp_gcn", {}),
     "mlp_ensemble(path)": ("mlp_ensemble", {}),
     "mlp_ensemble(path+zc)": ("mlp_ensemble", {"zero_cost": True}),
+    "gin_ensemble": ("gin_ensemble", {}),
     "xgboost(zc)": ("xgboost", {"encoding": "none", "zero_cost": True}),
     "xgboost(onehot)": ("xgboost", {"encoding": "onehot"}),
     "xgboost(onehot+zc)": ("xgboost", {"encoding": "onehot", "zero_cost": True}),

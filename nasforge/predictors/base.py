@@ -84,6 +84,7 @@ PREDICTORS = {
     "xgboost": "nasforge.predictors.boosting:XGBoostPredictor",
     "lightgbm": "nasforge.predictors.boosting:LightGBMPredictor",
     "infonas": "nasforge.predictors.infonas:InfoNASPredictor",
+    "gin_ensemble": "nasforge.predictors.gin:GINEnsemble",
 }
 
 
