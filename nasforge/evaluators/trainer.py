@@ -24,7 +24,7 @@ from ..errors import (
     TrialPruned,
 )
 from ..registry import load_object
-from ..options import Choice, Float, Int, Map, Str, validated
+from ..options import AnyOf, Choice, Float, Int, Map, Seq, Str, validated
 from ..training.choices import OPTIMIZERS, SCHEDULES
 from ..training.devices import check_device
 from .base import Evaluator
@@ -100,6 +100,7 @@ class TrainerEvaluator(Evaluator):
         "max_train": Int(low=2, none=True),
         "eval_batch_size": Int(low=1),
         "model_options": Map(none=True),
+        "augment": AnyOf(Seq(Str()), Map(), Str(), none=True),
     }
 
     @validated
@@ -127,6 +128,7 @@ class TrainerEvaluator(Evaluator):
         eval_batch_size: int = 1024,
         model_options: Mapping[str, Any] | None = None,
         model_factory: str | Callable[..., Any] | None = None,
+        augment: Sequence[str] | Mapping[str, Any] | str | None = None,
     ) -> None:
         if space is None or not hasattr(space, "name"):
             raise ConfigError(f"parameter space of TrainerEvaluator must be a search space, got {space!r}")
@@ -161,6 +163,10 @@ class TrainerEvaluator(Evaluator):
         if isinstance(model_factory, str):
             load_object(model_factory)  # fail now on a typo, not in every trial
         self.model_factory = model_factory
+        from ..training.augment import make_augmenter
+
+        augmenter = make_augmenter(augment)  # a bad name or parameter fails now, in one line
+        self.augment = None if augmenter is None else augmenter.config()
         # cheap existence checks now; the arrays themselves load lazily in each process
         from ..data.load import resolve_source
 
@@ -212,7 +218,7 @@ class TrainerEvaluator(Evaluator):
             "split_seed": self.split_seed, "valid_fraction": self.valid_fraction,
             "test_fraction": self.test_fraction, "max_train": self.max_train,
             "eval_batch_size": self.eval_batch_size, "model_options": self.model_options,
-            "model_factory": factory,
+            "model_factory": factory, "augment": self.augment,
         }
 
     def evaluate(
@@ -287,6 +293,7 @@ class TrainerEvaluator(Evaluator):
     def _train(self, arch, epochs, dataset, hparams, data_order, deadline, context) -> TrainedModel:
         from ..metrics.boo import binary_ones
         from ..training.checkpoint import load_checkpoint, save_checkpoint
+        from ..training.augment import make_augmenter
         from ..training.loop import fit, keep_best, score
         from ..training.measure import count_flops, count_params, measure_latency
         from ..training.optim import make_optimizer, make_schedule
@@ -303,11 +310,14 @@ class TrainerEvaluator(Evaluator):
         key = {"arch": arch.string, "seed": int(data_order.initial_seed()),
                "horizon": max(self.epochs, epochs), "hparams": hparams, "batch_size": self.batch_size,
                "schedule": self.schedule, "patience": self.patience}
+        if self.augment is not None:
+            key["augment"] = self.augment
         resume = load_checkpoint(path, key, epochs, model, optimizer, schedule, data_order)
         result = fit(
             model, splits["train"], splits["valid"], optimizer, schedule, epochs, self.batch_size,
             data_order, patience=self.patience, deadline=deadline,
             eval_batch_size=self.eval_batch_size, context=context, resume=resume,
+            augment=make_augmenter(self.augment),
         )
         if path is not None:
             meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
