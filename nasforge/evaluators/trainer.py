@@ -27,6 +27,9 @@ from ..registry import load_object
 from ..options import AnyOf, Choice, Float, Int, Map, Seq, Str, validated
 from ..training.choices import OPTIMIZERS, SCHEDULES
 from ..training.devices import check_device
+from ..data.memory import DataSource, as_raw, is_in_memory
+
+TASKS = ("classification", "regression")
 from .base import Evaluator
 
 HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
@@ -81,7 +84,9 @@ class TrainerEvaluator(Evaluator):
 
     name = "trainer"
     options = {
-        "dataset": Str(none=True),
+        "dataset": DataSource(none=True),
+        "task": Choice(*TASKS),
+        "target": Str(none=True),
         "epochs": Int(low=1),
         "batch_size": Int(low=1),
         "lr": Float(low=0, low_open=True),
@@ -107,7 +112,7 @@ class TrainerEvaluator(Evaluator):
     def __init__(
         self,
         space: Any,
-        dataset: str | None = "digits",
+        dataset: Any = "digits",
         data_dir: str | None = None,
         epochs: int = 10,
         batch_size: int = 64,
@@ -129,12 +134,19 @@ class TrainerEvaluator(Evaluator):
         model_options: Mapping[str, Any] | None = None,
         model_factory: str | Callable[..., Any] | None = None,
         augment: Sequence[str] | Mapping[str, Any] | str | None = None,
+        task: str = "classification",
+        target: str | None = None,
     ) -> None:
         if space is None or not hasattr(space, "name"):
             raise ConfigError(f"parameter space of TrainerEvaluator must be a search space, got {space!r}")
         self.space = space
         self.space_name = space.name
-        self.dataset = "digits" if dataset is None else str(dataset)
+        self.task = task
+        self.target = target
+        # data given in memory travels with the evaluator (pickled to workers); names load lazily
+        self._raw = as_raw(dataset) if is_in_memory(dataset) else None
+        self._memory_data: Any = None
+        self.dataset = "digits" if dataset is None else self._raw.origin if self._raw else str(dataset)
         self.data_dir = None if data_dir is None else str(data_dir)
         self.epochs = epochs
         self.batch_size = batch_size
@@ -170,7 +182,12 @@ class TrainerEvaluator(Evaluator):
         # cheap existence checks now; the arrays themselves load lazily in each process
         from ..data.load import resolve_source
 
-        resolve_source(self.dataset, self.data_dir)
+        if self._raw is None:
+            kind, _ = resolve_source(self.dataset, self.data_dir)
+            if target is not None and kind != "table-file":
+                raise ConfigError(
+                    f"option target of TrainerEvaluator names a table column; dataset {self.dataset!r} is not a table"
+                )
         self._tensors: dict[str, Any] | None = None
 
     # --- pickling: settings only -------------------------------------------------------------
@@ -178,13 +195,16 @@ class TrainerEvaluator(Evaluator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_tensors"] = None
+        state["_memory_data"] = None
         state["_resolved"] = None  # a worker resolves the device for itself
         return state
 
     # --- Evaluator interface -------------------------------------------------------------------
 
     def metrics(self) -> Sequence[str]:
-        return METRICS
+        if self.task == "classification":
+            return METRICS
+        return tuple(m.replace("accuracy", "mae") for m in METRICS)
 
     def default_fidelity(self) -> int:
         return self.epochs
@@ -218,7 +238,7 @@ class TrainerEvaluator(Evaluator):
             "split_seed": self.split_seed, "valid_fraction": self.valid_fraction,
             "test_fraction": self.test_fraction, "max_train": self.max_train,
             "eval_batch_size": self.eval_batch_size, "model_options": self.model_options,
-            "model_factory": factory, "augment": self.augment,
+            "model_factory": factory, "augment": self.augment, "task": self.task, "target": self.target,
         }
 
     def evaluate(
@@ -232,10 +252,17 @@ class TrainerEvaluator(Evaluator):
         """The split, normalised dataset (cached per process by ``load_dataset``)."""
         from ..data.load import load_dataset
 
+        if self._raw is not None:
+            if self._memory_data is None:
+                self._memory_data = load_dataset(
+                    self._raw, seed=self.split_seed, valid_fraction=self.valid_fraction,
+                    test_fraction=self.test_fraction, max_train=self.max_train, task=self.task,
+                )
+            return self._memory_data
         return load_dataset(
             self.dataset, seed=self.split_seed, data_dir=self.data_dir,
             valid_fraction=self.valid_fraction, test_fraction=self.test_fraction,
-            max_train=self.max_train,
+            max_train=self.max_train, task=self.task, target=self.target,
         )
 
     def hparams(self, arch: Architecture) -> dict[str, Any]:
@@ -297,7 +324,9 @@ class TrainerEvaluator(Evaluator):
         from ..training.loop import fit, keep_best, score
         from ..training.measure import count_flops, count_params, measure_latency
         from ..training.optim import make_optimizer, make_schedule
+        from ..training.tasks import make_task
 
+        task = make_task(self.task, float(dataset.info.get("target_std", 1.0)))
         splits = self._splits(dataset)
         device = self.resolved_device()
         model = self.build(arch, dataset.input_shape, dataset.num_classes).to(device)
@@ -312,12 +341,14 @@ class TrainerEvaluator(Evaluator):
                "schedule": self.schedule, "patience": self.patience}
         if self.augment is not None:
             key["augment"] = self.augment
+        if self.task != "classification":
+            key["task"] = self.task
         resume = load_checkpoint(path, key, epochs, model, optimizer, schedule, data_order)
         result = fit(
             model, splits["train"], splits["valid"], optimizer, schedule, epochs, self.batch_size,
             data_order, patience=self.patience, deadline=deadline,
             eval_batch_size=self.eval_batch_size, context=context, resume=resume,
-            augment=make_augmenter(self.augment),
+            augment=make_augmenter(self.augment), task=task,
         )
         if path is not None:
             meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
@@ -325,13 +356,15 @@ class TrainerEvaluator(Evaluator):
                     "batch_size": self.batch_size, "schedule": self.schedule,
                     "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
                     "model_options": self.model_options, "model_factory": self.config()["model_factory"],
-                    "output": "logits"}
+                    "output": "logits" if self.task == "classification" else "standardised target",
+                    "task": self.task, **{k: dataset.info[k] for k in ("target_mean", "target_std") if k in dataset.info}}
             save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once
+        metric = task.metric
         metrics: dict[str, Any] = {key: result.best[key] for key in (
-            "train_accuracy", "train_loss", "valid_accuracy", "valid_loss")}
-        metrics["test_loss"], metrics["test_accuracy"] = score(model, splits["test"], self.eval_batch_size)
+            f"train_{metric}", "train_loss", f"valid_{metric}", "valid_loss")}
+        metrics["test_loss"], metrics[f"test_{metric}"] = score(model, splits["test"], self.eval_batch_size, task)
         for key in ("train_loss", "valid_loss", "test_loss"):
             if not math.isfinite(metrics[key]):
                 raise TrialFailed(f"{key} is {metrics[key]} after training")
