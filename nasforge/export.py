@@ -37,7 +37,8 @@ METRICS_FILE = "metrics.json"
 CHECKPOINT_FILE = "checkpoint.pt"
 LOAD_HINT = f"torch.export.unflatten(torch.export.load('{MODEL_FILE}'))"
 #: metrics that must agree between a stored trial and its retraining (timings never do)
-REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params_m", "flops_m", "epochs")
+REPRODUCIBLE = ("train_accuracy", "valid_accuracy", "test_accuracy", "params_m", "flops_m", "epochs",
+                "valid_dice", "test_dice")
 
 
 class Normalised(torch.nn.Module):
@@ -75,7 +76,7 @@ def export_architecture(
     meta = {"input_shape": list(trained.input_shape), "num_classes": trained.num_classes,
             "mean": list(trained.mean), "std": list(trained.std), "hparams": trained.hparams,
             "output": "logits", "epochs": trained.metrics.get("epochs"),
-            "best_epoch": trained.metrics.get("best_epoch")}
+            "best_epoch": trained.metrics.get("best_epoch"), **getattr(trained, "extra", {})}
     metrics: dict[str, Any] = {"retrained": trained.metrics}
     if recorded is not None:
         metrics["recorded"] = dict(recorded)
@@ -220,6 +221,7 @@ def _write(
         "load": LOAD_HINT,
         "weights_file": WEIGHTS_FILE,
         "trained_with": trained_with,
+        **({"preprocessing": meta["preprocessing"]} if "preprocessing" in meta else {}),  # nasforge segment
         **dict(description),
     })
     _write_json(out / METRICS_FILE, dict(metrics))

@@ -33,7 +33,11 @@ SPACES = {
     "nb101": "nasforge.spaces.nb101:NB101Space",
     "nb101-pool": "nasforge.spaces.pool:nb101_pool",
     "chain": "nasforge.spaces.chain:ChainSpace",
+    "chain_precision": "nasforge.spaces.chain_precision:ChainPrecisionSpace",
+    "unet": "nasforge.spaces.unet:UNetSpace",
     "ablation": "nasforge.ablation.space:AblationSpace",
+    "enas_s": "nasforge.spaces.enas_s:ENASSSpace",
+    "reduction": "nasforge.spaces.reduction:ReductionSpace",
 }
 
 STRATEGIES = {
@@ -44,16 +48,28 @@ STRATEGIES = {
     "nsga2": "nasforge.strategies.nsga2:NSGA2",
     "pareto_local": "nasforge.strategies.pareto_local:ParetoLocalSearch",
     "bo": "nasforge.strategies.bo.strategy:GraphBO",
+    "fixed_list": "nasforge.strategies.fixed_list:FixedList",
     "loco": "nasforge.strategies.loco:LOCO",
+    "bananas": "nasforge.strategies.predictor_guided:PredictorGuided",
+    "enas_s": "nasforge.strategies.enas_s:ENASS",
+    "greedy_shrink": "nasforge.strategies.greedy_shrink:GreedyShrink",
+    "reinforce": "nasforge.strategies.reinforce:Reinforce",
 }
 
 EVALUATORS = {
     "nb201": "nasforge.evaluators.tabular:NB201Tabular",
     "nb101": "nasforge.evaluators.nb101_tabular:NB101Tabular",
     "trainer": "nasforge.evaluators.trainer:TrainerEvaluator",
+    "reduction": "nasforge.evaluators.reduction:ReductionEvaluator",
+    "segmentation": "nasforge.evaluators.segmentation:SegmentationEvaluator",
     "metric_table": "nasforge.evaluators.metric_table:MetricTableEvaluator",
+    "quant_trainer": "nasforge.evaluators.quant_trainer:QuantTrainerEvaluator",
     "ablation_model": "nasforge.ablation.evaluators:ModelAblationEvaluator",
     "ablation_features": "nasforge.ablation.evaluators:FeatureAblationEvaluator",
+    "zero_cost": "nasforge.evaluators.zero_cost:ZeroCostEvaluator",
+    "surrogate": "nasforge.evaluators.surrogate:SurrogateEvaluator",
+    "continual": "nasforge.evaluators.continual:ContinualEvaluator",
+    "cgap": "nasforge.evaluators.cgap:CGaPEvaluator",
 }
 
 EXECUTORS = {
@@ -80,10 +96,14 @@ DATASETS = {
 MODELS = {
     "nb201": "nasforge.models.nb201:build_nb201",
     "chain": "nasforge.models.chain:build_chain",
+    "enas_s": "nasforge.models.enas_s:build_enas_s",
+    "chain_precision": "nasforge.models.chain_precision:build_chain_precision",
+    "unet": "nasforge.models.unet:build_unet",
 }
 
 #: the evaluator a space uses when the config names none (a plugin space defaults to its own name)
-DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer"}
+DEFAULT_EVALUATOR = {"nb201": "nb201", "nb101": "nb101", "nb101-pool": "nb101", "chain": "trainer",
+                     "reduction": "reduction", "unet": "segmentation"}
 
 KINDS: dict[str, dict[str, Any]] = {
     "space": SPACES,

@@ -164,7 +164,7 @@ def test_pulses_follow_the_best_and_shrink_to_the_spread():
 
 
 def test_generation_is_population_times_repetition_and_waits_for_all_results():
-    strategy = QNAS(ToyChain(), seed=3)
+    strategy = QNAS(ToyChain(), seed=3, preset="paper")
     first = strategy.ask(100)
     assert len(first) == PAPER["population"] * PAPER["repetition"] == 20
     assert strategy.ask(5) == []  # waiting: nothing more until the generation is told
@@ -339,6 +339,6 @@ def test_presets_and_overrides():
     assert QNAS.paper_defaults() == PAPER and QNAS.small_budget_defaults() == SMALL_BUDGET
     strategy = QNAS(ToyChain(), preset="small_budget", repetition=3)
     assert strategy.repetition == 3 and strategy.update_step == SMALL_BUDGET["update_step"]
-    other = QNAS(ToyChain(), population=3)
+    other = QNAS(ToyChain(), population=7)
     with pytest.raises(ConfigError, match="population"):
         other.load_state_dict(QNAS(ToyChain()).state_dict())

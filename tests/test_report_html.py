@@ -134,3 +134,25 @@ def test_dashboard_api_serves_the_same_views(study_file):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(url + "api/study/none", timeout=30)
         assert err.value.code == 404
+
+
+def test_dashboard_other_host_needs_flag_and_warns(study_file):
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers.dashboard_server import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "nasforge", "dashboard", "--storage", str(study_file),
+                             "--host", "127.0.0.2", "--port", "0", "--allow-remote"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("nasforge dashboard for") and "http://127.0.0.2:" in line
+        url = line[line.index("http://"):].strip()
+        assert b"evo" in urllib.request.urlopen(url, timeout=30).read()
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "without authentication" in err

@@ -12,9 +12,14 @@ from .ablate import ablate
 from .bench import bench
 from .components import WithComponents
 from .dashboard import dashboard
+from .embed import embed
 from .export import export
+from .fit_predictor import fit_predictor
+from .oneshot import oneshot
 from .report import delete, list_studies, report
+from .reduce import reduce
 from .search import resume, search
+from .segment import segment
 from .trials import trials
 
 
@@ -50,9 +55,14 @@ app.command("list")(list_studies)
 app.command()(delete)
 app.command()(trials)
 app.command()(export)
+app.command()(segment)
 app.command()(ablate)
 app.command()(dashboard)
 app.command()(bench)
+app.command("fit-predictor")(fit_predictor)
+app.command()(embed)
+app.command()(oneshot)
+app.command()(reduce)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -105,13 +105,18 @@ def _print_text(trials: list, summary: dict[str, Any], top: int) -> None:
     objective = parse_objectives(summary["objectives"])[0]
     best = ranked(trials, objective)
     table = Table(title=f"top {min(top, len(best))} trials by {objective}")
-    for col in ("#", "arch", objective.name, "test_accuracy", "seconds"):
+    test_key = "test_dice" if any("test_dice" in t.metrics for t in best) else "test_accuracy"
+    for col in ("#", "arch", objective.name, test_key, "seconds"):
         table.add_column(col)
     for t in best[:top]:
-        test = t.metrics.get("test_accuracy")
+        test = t.metrics.get(test_key)
         table.add_row(str(t.number), t.arch, f"{t.values[0]:.4g}",
                       "-" if test is None else f"{test:.4g}", f"{t.duration or 0:.2f}")  # fmt: skip
     console.print(table)
+    if best:
+        from ..report.continual import print_task_table
+
+        print_task_table(console, best[0].metrics, f"trial {best[0].number}")
 
 
 def list_studies(

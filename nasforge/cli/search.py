@@ -12,7 +12,8 @@ from ..config import apply_overrides, load_config_file, parse_config
 from ..errors import ConfigError
 from .common import Progress, parse_assignments
 
-SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "params_m", "flops_m", "latency_ms", "train_time")
+SHOWN_METRICS = ("valid_accuracy", "test_accuracy", "valid_dice", "test_dice", "params_m", "flops_m",
+                 "latency_ms", "train_time")
 
 
 def search(

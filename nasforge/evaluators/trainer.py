@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
@@ -64,6 +64,8 @@ class TrainedModel:
     num_classes: int
     mean: tuple[float, ...]
     std: tuple[float, ...]
+    #: task-specific facts export writes into architecture.json (e.g. segmentation preprocessing)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class TrainerEvaluator(Evaluator):
@@ -179,15 +181,7 @@ class TrainerEvaluator(Evaluator):
 
         augmenter = make_augmenter(augment)  # a bad name or parameter fails now, in one line
         self.augment = None if augmenter is None else augmenter.config()
-        # cheap existence checks now; the arrays themselves load lazily in each process
-        from ..data.load import resolve_source
-
-        if self._raw is None:
-            kind, _ = resolve_source(self.dataset, self.data_dir)
-            if target is not None and kind != "table-file":
-                raise ConfigError(
-                    f"option target of TrainerEvaluator names a table column; dataset {self.dataset!r} is not a table"
-                )
+        self._check_source()
         self._tensors: dict[str, Any] | None = None
 
     # --- pickling: settings only -------------------------------------------------------------
@@ -247,6 +241,33 @@ class TrainerEvaluator(Evaluator):
         return self.train(arch, fidelity, seed, context).metrics
 
     # --- training ----------------------------------------------------------------------------
+
+    def _check_source(self) -> None:
+        """Cheap existence checks at construction; the arrays load lazily in each process."""
+        from ..data.load import resolve_source
+
+        if self._raw is None:
+            kind, _ = resolve_source(self.dataset, self.data_dir)
+            if self.target is not None and kind != "table-file":
+                raise ConfigError(
+                    f"option target of TrainerEvaluator names a table column; dataset {self.dataset!r} is not a table"
+                )
+
+    def training_task(self, dataset):
+        """The TrainingTask (loss and score) for ``dataset``; subclasses for other problems."""
+        from ..training.tasks import make_task
+
+        return make_task(self.task, float(dataset.info.get("target_std", 1.0)))
+
+    def task_metrics(self, model, splits, result, task, dataset) -> dict[str, Any]:
+        """Extra metrics of the trained model (after test scoring); none for classification."""
+        return {}
+
+    @staticmethod
+    def _export_info(dataset) -> dict[str, Any]:
+        """Dataset facts export writes out (class names; a segmentation set's preprocessing)."""
+        keys = ("class_names", "preprocessing", "task", "target_mean", "target_std")
+        return {k: dataset.info[k] for k in keys if k in dataset.info}
 
     def data(self):
         """The split, normalised dataset (cached per process by ``load_dataset``)."""
@@ -324,10 +345,8 @@ class TrainerEvaluator(Evaluator):
         from ..training.loop import fit, keep_best, score
         from ..training.measure import count_flops, count_params, measure_latency
         from ..training.optim import make_optimizer, make_schedule
-        from ..training.tasks import make_task
-
-        task = make_task(self.task, float(dataset.info.get("target_std", 1.0)))
         splits = self._splits(dataset)
+        task = self.training_task(dataset)
         device = self.resolved_device()
         model = self.build(arch, dataset.input_shape, dataset.num_classes).to(device)
         optimizer = make_optimizer(
@@ -344,11 +363,12 @@ class TrainerEvaluator(Evaluator):
         if self.task != "classification":
             key["task"] = self.task
         resume = load_checkpoint(path, key, epochs, model, optimizer, schedule, data_order)
+        train, valid, task = self._fit_inputs(arch, splits)
         result = fit(
-            model, splits["train"], splits["valid"], optimizer, schedule, epochs, self.batch_size,
+            model, train, valid, optimizer, schedule, epochs, self.batch_size,
             data_order, patience=self.patience, deadline=deadline,
-            eval_batch_size=self.eval_batch_size, context=context, resume=resume,
-            augment=make_augmenter(self.augment), task=task,
+            eval_batch_size=self.eval_batch_size, task=task, context=context, resume=resume,
+            augment=make_augmenter(self.augment),
         )
         if path is not None:
             meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
@@ -357,14 +377,15 @@ class TrainerEvaluator(Evaluator):
                     "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
                     "model_options": self.model_options, "model_factory": self.config()["model_factory"],
                     "output": "logits" if self.task == "classification" else "standardised target",
-                    "task": self.task, **{k: dataset.info[k] for k in ("target_mean", "target_std") if k in dataset.info}}
+                    **self._export_info(dataset)}
             save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once
-        metric = task.metric
+        m = task.metric
         metrics: dict[str, Any] = {key: result.best[key] for key in (
-            f"train_{metric}", "train_loss", f"valid_{metric}", "valid_loss")}
-        metrics["test_loss"], metrics[f"test_{metric}"] = score(model, splits["test"], self.eval_batch_size, task)
+            f"train_{m}", "train_loss", f"valid_{m}", "valid_loss")}
+        metrics["test_loss"], metrics[f"test_{m}"] = score(model, splits["test"], self.eval_batch_size, task)
+        metrics.update(self.task_metrics(model, splits, result, task, dataset))
         for key in ("train_loss", "valid_loss", "test_loss"):
             if not math.isfinite(metrics[key]):
                 raise TrialFailed(f"{key} is {metrics[key]} after training")
@@ -380,7 +401,8 @@ class TrainerEvaluator(Evaluator):
             raise TrialFailed(f"time limit of {self.time_limit} s exceeded")
         model.eval()
         return TrainedModel(model, metrics, dict(hparams), dataset.input_shape,
-                            dataset.num_classes, dataset.mean, dataset.std)
+                            dataset.num_classes, dataset.mean, dataset.std,
+                            self._export_info(dataset))
 
     def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
         """An untrained network for ``arch`` (the space's builder, or ``model_factory``)."""
@@ -392,6 +414,11 @@ class TrainerEvaluator(Evaluator):
         if isinstance(factory, str):
             factory = load_object(factory)
         return factory(self.space, arch, input_shape, num_classes, **self.model_options)
+
+    def _fit_inputs(self, arch: Architecture, splits: dict[str, Any]):
+        """(train split, valid split, TrainingTask) that ``fit`` uses; a subclass may change the
+        targets and the loss (distillation packs teacher logits into the targets)."""
+        return splits["train"], splits["valid"], self.training_task(self.data())
 
     def _splits(self, dataset) -> dict[str, Any]:
         """Tensors for the three splits, made once per process (zero-copy on CPU)."""

@@ -20,6 +20,9 @@ from ..options import Component, Int, validated
 from ..validation import check_int, is_integer  # noqa: F401 - re-exported for strategies
 
 
+_POSITIVE = Int(low=1)
+
+
 class Strategy(Component, ABC):
     """Base class; subclasses implement ``_ask`` (or ``_ask_one``), ``_tell`` and their state.
 
@@ -58,7 +61,8 @@ class Strategy(Component, ABC):
     @final
     def ask(self, n: int = 1) -> list[Architecture]:
         """Propose up to ``n`` architectures to evaluate next (fewer when waiting on results)."""
-        n = Int(low=1).check(f"{type(self).__name__}.ask", "n", n)
+        if not (type(n) is int and n >= 1):  # the common case stays a cheap test
+            n = _POSITIVE.check(f"{type(self).__name__}.ask", "n", n)
         return list(self._ask(n))
 
     @final

@@ -16,7 +16,15 @@ from .base import Strategy
 UNSEEN_TRIES = 1000
 
 
-DEDUPE = ("identity", "string", "none")
+DEDUPE = ("auto", "identity", "string", "none")
+#: metric-name endings that depend only on the function a network computes (isomorphic cells share
+#: them); anything else (params, FLOPs, latency, energy) depends on how the cell is written
+FUNCTIONAL_SUFFIXES = ("accuracy", "loss", "error")
+
+
+def functional(objectives: Sequence[Objective]) -> bool:
+    """True when every objective is a function of the computed function (e.g. accuracies)."""
+    return all(o.name.endswith(FUNCTIONAL_SUFFIXES) for o in objectives)
 
 
 def sample_unseen(
@@ -44,10 +52,12 @@ def sample_unseen(
 class RandomSearch(Strategy):
     """Uniform random search; objectives are irrelevant to it, so any number of them works.
 
-    ``dedupe`` says what counts as a repeat: ``"identity"`` (the default; isomorphic cells compute
-    the same function, so accuracy searches waste no query), ``"string"`` (only the exact same
-    cell: right for hardware objectives, where isomorphic cells differ in measured latency), or
-    ``"none"``. ``True`` / ``False`` mean ``"identity"`` / ``"none"``.
+    ``dedupe`` says what counts as a repeat: ``"identity"`` (isomorphic cells compute the same
+    function, so accuracy searches waste no query), ``"string"`` (only the exact same cell: right
+    for hardware objectives, where isomorphic cells differ in latency and parameters, and skipping
+    them makes fronts measurably worse than plain uniform sampling), or ``"none"``. The default
+    ``"auto"`` takes ``"identity"`` when every objective ends in accuracy / loss / error and
+    ``"string"`` otherwise. ``True`` / ``False`` mean ``"identity"`` / ``"none"``.
     """
 
     name = "random"
@@ -59,11 +69,13 @@ class RandomSearch(Strategy):
         space: SearchSpace,
         seed: int = 0,
         objectives: Sequence[Objective] = (Objective("valid_accuracy", "max"),),
-        dedupe: bool | str = "identity",
+        dedupe: bool | str = "auto",
     ) -> None:
         super().__init__(space, seed, objectives)
         if isinstance(dedupe, bool):
             dedupe = "identity" if dedupe else "none"
+        if dedupe == "auto":
+            dedupe = "identity" if functional(self.objectives) else "string"
         self.dedupe = dedupe
         self._seen: set[str] = set()  # keys of archs asked or told
 

@@ -311,12 +311,18 @@ def _unstorable(metrics: Any) -> str | None:
     """Why ``metrics`` cannot be stored (None when they can): the trial fails, the study goes on."""
     if not isinstance(metrics, dict):
         return f"evaluate returned {type(metrics).__name__}, expected a dict of metrics"
-    for key, value in _jsonable(metrics).items():
+    plain = _jsonable(metrics)
+    try:
+        json.dumps(plain)  # one pass in the common case; find the culprit only on failure
+        return None
+    except (TypeError, ValueError):
+        pass
+    for key, value in plain.items():
         try:
             json.dumps(value)
         except (TypeError, ValueError):
             return f"metric {key!r} is a {type(value).__name__}, which cannot be stored (use numbers, text or lists)"
-    return None
+    return "metrics cannot be stored as JSON"
 
 
 def _jsonable(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,20 @@ identity (isomorphism), so no query is spent on an equivalent cell.
 Works on any space with ``to_graph`` (NB201, NB101, a :class:`~nasforge.spaces.pool.PoolSpace`);
 in pool mode the candidates are all unqueried pool members when the pool is small enough.
 
+The model is any :class:`~nasforge.predictors.base.Predictor` (option ``predictor``: ``gp_wl``,
+``gp_gcn``, ``mlp_ensemble``, ``xgboost``, ...); ``kernel`` is the short form for the two GPs. Only
+GPs take the kriging believer (they can be conditioned with fixed hyperparameters); other models
+rely on the acquisition to spread a batch (``its`` draws independently per candidate). Models
+other than GPs are rebuilt at each fit with a seed derived from the strategy seed and the number of
+observations, so a resumed study refits exactly the same model.
+
 State (JSON): the history of (architecture string, value) in tell order, the pending strings, and
-the RNG; the GP is refitted from the history on load, so a resumed study follows the same path.
+the RNG; the model is refitted from the history on load, so a resumed study follows the same path.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Sequence
 
 import numpy as np
@@ -27,6 +35,7 @@ from ...errors import ArchitectureError, ConfigError
 from ...objectives import Objective
 from ...spaces.base import SearchSpace
 from ...options import Choice, Int, Map, validated
+from ...predictors.base import PREDICTORS
 from ...options import Float as Number
 from ..base import Strategy
 from ..random import sample_unseen
@@ -34,6 +43,7 @@ from .acquisition import ACQUISITIONS, acquire
 from .targets import TRANSFORMS, warp
 
 KERNELS = ("wl", "gcn")
+GP_OF_KERNEL = {"wl": "gp_wl", "gcn": "gp_gcn"}
 
 
 class GraphBO(Strategy):
@@ -52,6 +62,8 @@ class GraphBO(Strategy):
         "neighbours_of": Int(low=0),
         "graph_options": Map(none=True),
         "kernel_options": Map(none=True),
+        "predictor": Choice(*PREDICTORS, none=True),
+        "predictor_options": Map(none=True),
     }
 
     @validated
@@ -71,6 +83,8 @@ class GraphBO(Strategy):
         neighbours_of: int = 3,
         graph_options: dict[str, Any] | None = None,
         kernel_options: dict[str, Any] | None = None,
+        predictor: str | None = None,
+        predictor_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(space, seed, objectives)
         if len(self.objectives) != 1:
@@ -91,7 +105,24 @@ class GraphBO(Strategy):
         self.mutation_share = float(mutation_share)
         self.ucb_beta = float(ucb_beta)
         self.target_transform = target_transform
-        self.kernel = _make_kernel(kernel, self.seed, dict(kernel_options or {}))
+        from ...predictors.base import make_predictor
+        from ...predictors.gp_predictor import GraphGPPredictor
+
+        self.predictor_name = predictor or GP_OF_KERNEL[kernel]
+        if self.predictor_name not in PREDICTORS:
+            raise ConfigError(f"parameter predictor of {type(self).__name__} must be one of {', '.join(sorted(PREDICTORS))}, got {predictor!r}")
+        self.predictor_options = dict(predictor_options or {})
+        if self.predictor_name.startswith("gp_"):
+            self.predictor_options.setdefault("graph_options", self.graph_options)
+            self.predictor_options.setdefault("kernel_options", dict(kernel_options or {}))
+        self._make_predictor = make_predictor
+        try:  # a bad option fails now, not at the 11th ask
+            first = make_predictor(self.predictor_name, space, self.seed, **self.predictor_options)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).replace(f"of predictor {self.predictor_name}", f"of {type(self).__name__}")) from None
+        # one GP for the whole run (its kernel caches features; GCN weights follow the strategy seed)
+        self._gp = first if self.predictor_name.startswith("gp_") else None
+        self._gp_class = GraphGPPredictor
         self._history: list[tuple[Architecture, float | None]] = []
         self._pending: list[Architecture] = []
         self._seen: set[str] = set()  # identities asked so far (evaluated, failed or pending)
@@ -163,27 +194,33 @@ class GraphBO(Strategy):
             graph = self._graphs[arch.string] = self.space.to_graph(arch, **self.graph_options)
         return graph
 
-    def _fit(self, observed: list[tuple[Architecture, float]]):
-        from ...predictors.gp import GraphGP
+    @property
+    def kernel(self):
+        """The GP's graph kernel (None for other predictors)."""
+        return None if self._gp is None else self._gp.kernel
 
-        model = GraphGP(self.kernel).fit([self._graph(a) for a, _ in observed], [v for _, v in observed])
-        self.last_fit = model.fit_
-        return model, model.fit_
+    def _fit(self, observed: list[tuple[Architecture, float]]):
+        archs, values = [a for a, _ in observed], [v for _, v in observed]
+        if self._gp is not None:
+            self._gp.fit(archs, values)
+            self.last_fit = self._gp.gp.fit_
+            return self._gp, self.last_fit
+        seed = self.seed * 100_003 + len(observed)  # fresh per fit, reproducible from the history
+        model = self._make_predictor(self.predictor_name, self.space, seed, **self.predictor_options)
+        return model.fit(archs, values), None
 
     def _pick(self, model, fit, observed, candidates: list[Architecture]) -> Architecture | None:
         if not candidates:
             return None
-        if self._pending:  # kriging believer: pending points take the current posterior mean
-            from ...predictors.gp import GraphGP
-
-            pending_graphs = [self._graph(a) for a in self._pending]
-            believed, _ = model.predict(pending_graphs)
-            graphs = [self._graph(a) for a, _ in observed] + pending_graphs
+        if self._pending and isinstance(model, self._gp_class):
+            # kriging believer: pending points take the current posterior mean
+            believed, _ = model.predict(self._pending)
+            archs = [a for a, _ in observed] + list(self._pending)
             values = [v for _, v in observed] + list(believed)
-            model = GraphGP(self.kernel).fit(graphs, values, fixed=fit)
-        mean, std = model.predict([self._graph(c) for c in candidates])
+            model = copy.copy(model).fit_fixed(archs, np.asarray(values), fit)  # shares the kernel caches
+        mean, std = model.predict(candidates)
         best = max(v for _, v in observed)
-        scores = acquire(self.acquisition, mean, std, best, self.ucb_beta)
+        scores = acquire(self.acquisition, mean, std, best, self.ucb_beta, rng=self.rng)
         return candidates[int(np.argmax(scores))]
 
     def _candidates(self, observed: list[tuple[Architecture, float]]) -> list[Architecture]:
@@ -222,16 +259,3 @@ class GraphBO(Strategy):
         arch = sample_unseen(self.space, self.rng, self._seen, key=self._identity)
         return None if self._identity(arch) in self._seen else arch
 
-
-def _make_kernel(name: str, seed: int, options: dict[str, Any]):
-    """A fresh kernel (its caches belong to this strategy); GCN weights follow the strategy seed."""
-    if name == "wl":
-        from ...predictors.wl import WLKernel as cls
-    else:
-        from ...predictors.gcn import GCNKernel as cls
-
-        options = {"seed": seed, **options}
-    try:
-        return cls(**options)
-    except TypeError as exc:
-        raise ConfigError(f"parameter kernel_options of GraphBO: {cls.__name__} rejects {options}: {exc}") from None

@@ -1,0 +1,1 @@
+"""Continual learning on class-incremental streams: PST freezing, the stream runner, CGaP, AL."""
