@@ -45,7 +45,7 @@ def _options(match: re.Match) -> str:
     return f"Options of {kind} `{name}` (`{cls.__module__}:{cls.__name__}`):\n\n" + "\n".join(rows) + "\n"
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 - MkDocs signature
+def on_page_markdown(markdown: str, page, config, files) -> str:
     if "<!-- cli -->" in markdown:
         markdown = markdown.replace("<!-- cli -->", _cli())
     return OPTIONS.sub(_options, markdown)

@@ -14,8 +14,9 @@ import os
 import platform
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import typer
 
@@ -36,10 +37,10 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def doctor(
-    address: Optional[str] = typer.Option(
+    address: str | None = typer.Option(
         None, "--address", help="a Ray cluster to inspect: 'auto', 'host:port' or 'ray://host:port'"
     ),
-    data: Optional[Path] = typer.Option(
+    data: Path | None = typer.Option(
         None, "--data", help="data folder to check (default: $NASFORGE_DATA, else ../shared/data)"
     ),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="seconds to wait for the Ray cluster"),
@@ -136,8 +137,8 @@ def ray_cluster(address: str, timeout: float) -> tuple[list[str], bool]:
         return [f"FAIL ray: cannot connect to {address!r}: {text[0] if text else type(exc).__name__}"], False
     try:
         alive = [n for n in nodes if n.get("Alive")]
-        lines = [f"ray        {address}: {len(alive)} node(s) alive, {len(nodes) - len(alive)} dead, "
-                 f"ray {ray.__version__}"]
+        head = f"ray        {address}: {len(alive)} node(s) alive, {len(nodes) - len(alive)} dead"
+        lines = [f"{head}, ray {ray.__version__}"]
         for node in alive:
             res = node.get("Resources", {})
             lines.append(f"  node {node.get('NodeManagerAddress', '?'):<15} CPU {res.get('CPU', 0):g}, "

@@ -7,8 +7,9 @@ registered in the parent), and get the same seeded splits and normalisation as f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

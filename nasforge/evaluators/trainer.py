@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ..architecture import Architecture
+from ..data.memory import DataSource, as_raw, is_in_memory
 from ..errors import (
     ArchitectureError,
     ConfigError,
@@ -23,11 +25,10 @@ from ..errors import (
     TrialFailed,
     TrialPruned,
 )
-from ..registry import load_object
 from ..options import AnyOf, Choice, Float, Int, Map, Seq, Str, validated
+from ..registry import load_object
 from ..training.choices import OPTIMIZERS, SCHEDULES
 from ..training.devices import check_device
-from ..data.memory import DataSource, as_raw, is_in_memory
 
 TASKS = ("classification", "regression")
 from .base import Evaluator
@@ -335,13 +336,13 @@ class TrainerEvaluator(Evaluator):
             raise TrialFailed(f"{type(exc).__name__}: {_line(exc)}") from exc
         except NasforgeError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any model/optimiser error fails only this trial
+        except Exception as exc:
             raise TrialFailed(f"{type(exc).__name__}: {_line(exc)}") from exc
 
     def _train(self, arch, epochs, dataset, hparams, data_order, deadline, context) -> TrainedModel:
         from ..metrics.boo import binary_ones
-        from ..training.checkpoint import load_checkpoint, save_checkpoint
         from ..training.augment import make_augmenter
+        from ..training.checkpoint import load_checkpoint, save_checkpoint
         from ..training.loop import fit, keep_best, score
         from ..training.measure import count_flops, count_params, measure_latency
         from ..training.optim import make_optimizer, make_schedule
