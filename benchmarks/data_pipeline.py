@@ -83,9 +83,9 @@ def run_once(space: ChainSpace, dataset: Any, epochs: int, augment: Any, seed: i
 class FirstBatchTrainer(TrainerEvaluator):
     """The trainer, plus the wall-clock time at which training is about to start (``first_batch_at``)."""
 
-    def _fit_inputs(self, arch, splits):
+    def _fit_inputs(self, arch, splits, task):
         self._first_batch_at = time.time()
-        return super()._fit_inputs(arch, splits)
+        return super()._fit_inputs(arch, splits, task)
 
     def evaluate(self, arch, fidelity=None, seed=0, context=None):
         metrics = super().evaluate(arch, fidelity, seed, context)

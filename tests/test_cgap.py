@@ -84,4 +84,4 @@ def test_example_config_runs_from_the_cli(tmp_path, capsys):
     db = tmp_path / "cgap.db"
     assert main(["search", "--config", "examples/cgap_digits.yaml", "--storage", str(db), "-o", "evaluator.epochs=2",
                  "-o", "evaluator.ft_epochs=1", "-o", "evaluator.max_train=300"]) == 0
-    assert "params=" in capsys.readouterr().out
+    assert "params_m=" in capsys.readouterr().out

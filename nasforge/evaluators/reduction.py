@@ -175,9 +175,9 @@ class ReductionEvaluator(TrainerEvaluator):
     def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
         return self.space.build(arch, input_shape, num_classes)
 
-    def _fit_inputs(self, arch: Architecture, splits: dict[str, Any]):
+    def _fit_inputs(self, arch: Architecture, splits: dict[str, Any], task: Any):
         if not self.distill or self._teaching:
-            return super()._fit_inputs(arch, splits)
+            return super()._fit_inputs(arch, splits, task)
         from ..training.distillation import Distillation, pack_targets, teacher_logits
 
         if self._packed is None or self._packed[0] is not splits["train"]:
@@ -186,7 +186,7 @@ class ReductionEvaluator(TrainerEvaluator):
             data = self.data()
             teacher = self.space.build(self.space.base(), data.input_shape, data.num_classes)
             teacher.load_state_dict(self.reference().state_dict)
-            teacher.to(self.device)
+            teacher.to(self.resolved_device())
             with torch.random.fork_rng(devices=[]):  # eval only, but leave every RNG untouched
                 packed = [
                     type(splits[name])(splits[name].x, pack_targets(

@@ -364,11 +364,11 @@ class TrainerEvaluator(Evaluator):
         if self.task != "classification":
             key["task"] = self.task
         resume = load_checkpoint(path, key, epochs, model, optimizer, schedule, data_order)
-        train, valid, task = self._fit_inputs(arch, splits)
+        train, valid, fit_task = self._fit_inputs(arch, splits, task)
         result = fit(
             model, train, valid, optimizer, schedule, epochs, self.batch_size,
             data_order, patience=self.patience, deadline=deadline,
-            eval_batch_size=self.eval_batch_size, task=task, context=context, resume=resume,
+            eval_batch_size=self.eval_batch_size, task=fit_task, context=context, resume=resume,
             augment=make_augmenter(self.augment),
         )
         if path is not None:
@@ -416,10 +416,10 @@ class TrainerEvaluator(Evaluator):
             factory = load_object(factory)
         return factory(self.space, arch, input_shape, num_classes, **self.model_options)
 
-    def _fit_inputs(self, arch: Architecture, splits: dict[str, Any]):
+    def _fit_inputs(self, arch: Architecture, splits: dict[str, Any], task: Any):
         """(train split, valid split, TrainingTask) that ``fit`` uses; a subclass may change the
         targets and the loss (distillation packs teacher logits into the targets)."""
-        return splits["train"], splits["valid"], self.training_task(self.data())
+        return splits["train"], splits["valid"], task
 
     def _splits(self, dataset) -> dict[str, Any]:
         """Tensors for the three splits, made once per process (zero-copy on CPU)."""

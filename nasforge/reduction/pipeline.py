@@ -275,7 +275,7 @@ def _baseline(method: str, cfg: ReduceConfig, space: Any, full: Any, references:
     target and fine-tune it; the same seeds as the searched network."""
     import torch
 
-    from ..training.seeding import seeded_torch
+    from ..training.seeding import seeded_torch, torch_threads
     from .pruning import BNSparsity, describe, prune_to_params, train_model
 
     data = full.data()
@@ -306,7 +306,9 @@ def _baseline(method: str, cfg: ReduceConfig, space: Any, full: Any, references:
         metrics = train_model(pruned, splits, hparams, epochs, full.batch_size, seed,
                               lr_scale=cfg.finetune_lr_scale, threads=full.threads)
         trained_epochs += int(metrics["epochs"])
-        runs.append({**metrics, **describe(pruned, tuple(data.input_shape), full.latency_repeats), "ratio": ratio})
+        with torch_threads(full.threads):  # latency with the thread count the searched networks had
+            cost = describe(pruned, tuple(data.input_shape), full.latency_repeats)
+        runs.append({**metrics, **cost, "ratio": ratio})
     return {**_summary(runs), "ratio": runs[0]["ratio"], "trained_epochs": trained_epochs,
             "seconds": time.perf_counter() - started, "finetune_epochs": epochs}
 
