@@ -46,6 +46,7 @@ from nasforge.spaces.pool import PoolSpace  # noqa: E402
 METHODS = {
     "bo_wl": ("bo", {"kernel": "wl"}),
     "bo_gcn": ("bo", {"kernel": "gcn"}),
+    "bananas": ("bananas", {}),
     "random": ("random", {}),
     "evolution": ("evolution", {"population": 20, "sample_size": 5}),
 }

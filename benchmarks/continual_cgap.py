@@ -28,7 +28,7 @@ SETTINGS = dict(epochs=12, ft_epochs=8, prune_frac=0.5, seed_frac=0.25, grow_eve
                 growth_horizon=0.5, saliency="grad_w", split_noise=0.3)
 ARCHS = {"digits": HAND_DESIGNED["digits"],
          "mnist1d": HAND_DESIGNED["mnist1d"].split("|")[0] + "|lr=0.05,mom=0.9,wd=0.0005,opt=sgd"}
-KEYS = ("params", "flops", "valid_accuracy", "test_accuracy")
+KEYS = ("params_m", "flops_m", "valid_accuracy", "test_accuracy")
 
 
 def main() -> None:
@@ -55,7 +55,7 @@ def main() -> None:
     print()
     print_table(["method", *KEYS], rows)
     full = summary["full"]
-    checks = {m: {"param_reduction_pct": 100 * (1 - summary[m]["params"] / full["params"]),
+    checks = {m: {"param_reduction_pct": 100 * (1 - summary[m]["params_m"] / full["params_m"]),
                   "test_loss_pts": full["test_accuracy"] - summary[m]["test_accuracy"],
                   "valid_loss_pts": full["valid_accuracy"] - summary[m]["valid_accuracy"]} for m in ("l1", "cgap")}
     print(checks)

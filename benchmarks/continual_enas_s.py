@@ -55,7 +55,7 @@ def main() -> None:
             picks[label] = best.arch
             out[label] = {"arch": best.arch, "search_seconds": time.perf_counter() - started,
                           "search_metrics": {k: best.metrics[k] for k in (
-                              "valid_accuracy", "noisy_accuracy", "noise_drop", "stability_fitness", "params")}}
+                              "valid_accuracy", "noisy_accuracy", "noise_drop", "stability_fitness", "params_m")}}
             print(label, best.arch, out[label]["search_metrics"], flush=True)
     stream = ContinualEvaluator(space, **STREAM)
     for label, arch_string in picks.items():

@@ -165,7 +165,8 @@ def main() -> None:
             payload = part_nsga2(args.seeds[0])
         else:
             payload = part_sharing()
-        write_json(f"lowprec_{part}", {"uptime": uptime(), **payload})
+        suffix = "_" + "_".join(args.datasets) if part == "precision" else ""
+        write_json(f"lowprec_{part}{suffix}", {"uptime": uptime(), **payload})
 
 
 if __name__ == "__main__":

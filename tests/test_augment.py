@@ -106,3 +106,38 @@ def test_augmentation_changes_training_on_digits_but_stays_deterministic_per_see
     assert first["valid_accuracy"] > 12.0  # above chance (10 %) after 2 short epochs
     assert augmented.config()["augment"] == {
         "crop": {"padding": 1}, "flip": {"p": 0.5}, "affine": {"degrees": 10.0, "translate": 0.1, "scale": 0.1}}
+
+
+def test_cli_search_on_an_image_folder_with_augmentation(tmp_path, capsys) -> None:
+    """The practitioner's path: PNGs in class folders, searched from the CLI with augmentation."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    from nasforge.cli.app import main
+    from nasforge.store.sqlite import SQLiteStore
+
+    digits = load_digits()
+    keep = np.isin(digits.target, [0, 1, 7])
+    root = tmp_path / "digits"
+    for i, (pixels, label) in enumerate(zip(digits.images[keep][:300], digits.target[keep][:300])):
+        folder = root / f"class_{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray((pixels * 255 / 16).astype(np.uint8), mode="L").save(folder / f"{i}.png")
+    db = tmp_path / "s.db"
+    args = ["search", "--space", "chain", "--strategy", "random", "--dataset", str(root), "--trials", "2",
+            "--name", "aug", "--storage", str(db), "-o", "space.max_nodes=2", "-o", "space.filters=[8]",
+            "-o", "space.numeric_genes=false", "-o", "evaluator.epochs=4", "-o", "evaluator.latency_repeats=1",
+            "-o", "evaluator.augment={crop: {padding: 1}, affine: {degrees: 5}}"]
+    assert main(args) == 0
+    store = SQLiteStore(db)
+    record = store.get_study("aug")
+    trials = store.trials(record.study_id)
+    assert [t.state.value for t in trials] == ["COMPLETE", "COMPLETE"]
+    assert max(t.values[0] for t in trials) > 45  # above chance (33 %) for 3 classes
+    assert record.config["evaluator_options"]["augment"] == {"crop": {"padding": 1}, "affine": {"degrees": 5}}
+    bad = list(args)
+    bad[bad.index("aug")], bad[-1] = "bad", "evaluator.augment=[rotate]"
+    assert main(bad) == 2  # one line naming the bad augmentation, nothing stored
+    assert "augmentation must be one of crop, flip, affine, got 'rotate'" in capsys.readouterr().err
+    assert store.study_names() == ["aug"]

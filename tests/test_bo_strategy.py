@@ -119,7 +119,7 @@ def test_graph_and_kernel_options_reach_the_kernel():
     bo = GraphBO(space, seed=0, graph_options={"prune": True}, kernel_options={"direction": "both", "h_values": (0, 1)})
     run_strategy(bo, conv_score, steps=14)
     assert bo.kernel.direction == "both" and bo.last_fit.theta in (0, 1)
-    assert all("none" not in g.labels for g in bo._graphs.values())
+    assert bo._graphs and all("none" not in g.labels for g in bo._graphs.values())
 
 
 def test_ucb_and_minimised_objective():

@@ -70,8 +70,8 @@ def test_evaluator_cgap_is_smaller_than_full_width(data):
     full = CGaPEvaluator(space, method="full", **small).evaluate(arch, None, 0)
     grown = CGaPEvaluator(space, method="cgap", **small).evaluate(arch, None, 0)
     l1 = CGaPEvaluator(space, method="l1", **small).evaluate(arch, None, 0)
-    assert grown["params"] < 0.5 * full["params"] and l1["params"] == grown["params"]
-    assert grown["grown_params"] == pytest.approx(full["params"])  # grew to the target widths
+    assert grown["params_m"] < 0.5 * full["params_m"] and l1["params_m"] == grown["params_m"]
+    assert grown["grown_params_m"] == pytest.approx(full["params_m"])  # grew to the target widths
     # all three learnt (chance is 10 %); the tiny budget here is not a quality test (benchmarks are)
     assert min(grown["valid_accuracy"], l1["valid_accuracy"]) > 40 and full["valid_accuracy"] > 80
     with pytest.raises(ConfigError, match="method of CGaPEvaluator"):

@@ -52,7 +52,7 @@ def test_strategy_conformance_and_generations():
     strategy = ENASS(space, seed=0, population=4, generations=2)
     first = strategy.ask(3)
     assert len(first) == 3 and len(strategy.ask(3)) == 1 and strategy.ask(2) == []  # waits for results
-    with pytest.raises(ConfigError, match="crossover_rate"):
+    with pytest.raises(ConfigError, match="crossover_rate of ENASS"):
         ENASS(space, crossover_rate=1.5)
 
 

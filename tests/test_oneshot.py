@@ -199,3 +199,32 @@ def test_oneshot_study_resume_and_quantised_export(tmp_path) -> None:
     accuracy = 100.0 * int((logits.argmax(1) == data.y_test).sum()) / len(data.y_test)
     assert accuracy == pytest.approx(metrics["recorded"]["test_accuracy"])
     assert metrics["hardware"]["bitops_m"] == pytest.approx(metrics["recorded"]["bitops_m"])
+
+
+@pytest.mark.parametrize("strategy", ["qnas", "nsga2"])
+def test_baseline_strategies_search_precision(strategy) -> None:
+    from nasforge.study.api import create_study_from_config
+
+    study = create_study_from_config({
+        "name": strategy, "storage": ":memory:", "space": "chain_precision",
+        "space_options": {"layers": TINY}, "strategy": strategy, "evaluator": "quant_trainer",
+        "dataset": "digits", "evaluator_options": {"epochs": 1, "max_train": 128, "latency_repeats": 1},
+        "objectives": ["valid_accuracy:max", "bitops_m:min"],
+    })
+    study.optimize(n_trials=3)
+    trials = study.trials
+    assert len(trials) == 3 and all(t.state.value == "COMPLETE" for t in trials)
+    assert len({t.metrics["bitops_m"] for t in trials}) > 1  # bit genes change the cost
+
+
+def test_cli_oneshot_bad_option_is_one_line_exit_2(tmp_path, capsys) -> None:
+    from nasforge.cli.app import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\nspace: chain_precision\noneshot:\n  relaxation: snas\n")
+    assert main(["oneshot", "--config", str(path), "--storage", str(tmp_path / "x.db")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "relaxation" in err[0] and "darts" in err[0]
+    path.write_text("name: x\nspace: chain_precision\noneshot:\n  temperature: 3\n")
+    assert main(["oneshot", "--config", str(path), "--storage", str(tmp_path / "x.db")]) == 2
+    assert "unknown oneshot option" in capsys.readouterr().err

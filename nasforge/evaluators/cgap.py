@@ -4,7 +4,7 @@
 least salient filters, fine-tuning), ``full`` (the architecture at full width for the same
 ``epochs + ft_epochs``) or ``l1`` (full width for ``epochs``, then L1-norm structured pruning of the
 same share of filters and the same fine-tuning). Metrics: ``valid_accuracy`` / ``test_accuracy``
-(%), ``params`` (M), ``flops`` (M multiply-adds), ``grown_params`` (M, at the end of growth),
+(%), ``params_m`` (M), ``flops_m`` (M multiply-adds), ``grown_params_m`` (M, at the end of growth),
 ``train_time`` (s). The trained model is a plain chain network (see
 :func:`nasforge.training.continual.cgap.chain_string`).
 """
@@ -67,7 +67,7 @@ class CGaPEvaluator(Evaluator):
         resolve_source(self.dataset, self.data_dir)
 
     def metrics(self) -> Sequence[str]:
-        return ("valid_accuracy", "test_accuracy", "params", "flops", "grown_params", "train_time")
+        return ("valid_accuracy", "test_accuracy", "params_m", "flops_m", "grown_params_m", "train_time")
 
     def default_fidelity(self) -> int:
         return self.epochs
@@ -148,8 +148,8 @@ class CGaPEvaluator(Evaluator):
             run(model, self.ft_epochs, self.ft_lr, "cosine")
         metrics: dict[str, Any] = {
             "valid_accuracy": score(model, split["valid"])[1], "test_accuracy": score(model, split["test"])[1],
-            "params": count_params(model), "flops": count_flops(model, data.input_shape),
-            "grown_params": count_params(model) if grown is None else grown,
+            "params_m": count_params(model), "flops_m": count_flops(model, data.input_shape),
+            "grown_params_m": count_params(model) if grown is None else grown,
             "train_time": time.perf_counter() - started,
         }
         if not all(math.isfinite(v) for v in metrics.values()):

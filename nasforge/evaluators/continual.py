@@ -19,7 +19,7 @@ Metrics (accuracies in %, single head over the classes seen so far):
   ``stability_fitness`` (ENAS-S: acc^2 / |acc - noisy acc| with accuracies as fractions, set to
   1e-4 when task 0 trained to chance level, to <= 30 % train accuracy, or the model exceeds
   ``max_params_m``), ``roughness`` when ``roughness_points`` > 0;
-* ``params`` (M), ``flops`` (M multiply-adds at batch 1), ``train_flops_m`` (3 x forward FLOPs x
+* ``params_m`` (M), ``flops_m`` (M multiply-adds at batch 1), ``train_flops_m`` (3 x forward FLOPs x
   examples x epochs, all tasks and all AL candidates), ``edge_train_flops_m`` (tasks >= 1),
   ``train_time`` (s).
 
@@ -135,7 +135,7 @@ class ContinualEvaluator(Evaluator):
     def metrics(self) -> Sequence[str]:
         n = len(self.division)
         names = ["task0_accuracy", "noisy_accuracy", "noise_drop", "stability_fitness", "roughness",
-                 "params", "flops", "train_flops_m", "edge_train_flops_m", "train_time", "al_candidate"]
+                 "params_m", "flops_m", "train_flops_m", "edge_train_flops_m", "train_time", "al_candidate"]
         for tag in ("", "valid_"):
             names += [f"{tag}final_accuracy", f"{tag}avg_incremental_accuracy", f"{tag}forgetting"]
             names += [f"{tag}incremental_accuracy_{t}" for t in range(n)]
@@ -230,13 +230,13 @@ class ContinualEvaluator(Evaluator):
         metrics["noise_drop"] = stable["noise_drop"]
         if "roughness" in stable:
             metrics["roughness"] = stable["roughness"]
-        metrics["params"] = count_params(learner.model)
-        metrics["flops"] = count_flops(learner.model, shape)
+        metrics["params_m"] = count_params(learner.model)
+        metrics["flops_m"] = count_flops(learner.model, shape)
         # ENAS-S penalties: task 0 trained to chance level or to <= 30 % (running train accuracy of
         # its last epoch), or too many parameters
         train_acc = learner.fits[0].history[-1]["train_accuracy"] / 100.0
         collapsed = train_acc <= 1.0 / stream.division[0] + 0.01 or train_acc <= 0.3
-        if collapsed or metrics["params"] > self.max_params_m:
+        if collapsed or metrics["params_m"] > self.max_params_m:
             metrics["stability_fitness"] = PENALTY
         else:
             from ..metrics.robustness import stability_fitness

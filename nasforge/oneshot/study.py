@@ -60,9 +60,10 @@ def search_derived(config: dict[str, Any]) -> tuple[list[str], list[dict[str, An
     if bits_relaxation is not None:
         section.setdefault("supernet_options", {})["bits_relaxation"] = bits_relaxation
 
-    base = {k: v for k, v in config.items() if k != "oneshot"}
+    base = _with_default_evaluator({k: v for k, v in config.items() if k != "oneshot"})
     cfg = parse_config({**base, "strategy": "random"})  # validates everything but the list
     space = resolve("space", cfg.space)(**cfg.space_options)
+    searches = [DifferentiableSearch(space, penalty=p, **section) for p in penalties]  # check first
     evaluator_options = dict(cfg.evaluator_options)
     if cfg.dataset is not None:
         evaluator_options["dataset"] = cfg.dataset
@@ -74,8 +75,7 @@ def search_derived(config: dict[str, Any]) -> tuple[list[str], list[dict[str, An
     strings: list[str] = []
     origins: list[dict[str, Any]] = []
     reports = []
-    for penalty in penalties:
-        search = DifferentiableSearch(space, penalty=penalty, **section)
+    for penalty, search in zip(penalties, searches):
         archs = search.run(dataset, seed=cfg.seed)
         reports.append(search.report)
         for rank, arch in enumerate(archs):
@@ -115,7 +115,7 @@ def run_oneshot(config: dict[str, Any], callbacks=()) -> Any:
             study.optimize(n_trials=len(study.strategy.archs), callbacks=callbacks)
             return study
     strings, origins, reports = search_derived(config)
-    base = {k: v for k, v in config.items() if k != "oneshot"}
+    base = _with_default_evaluator({k: v for k, v in config.items() if k != "oneshot"})
     base.update({"strategy": "fixed_list", "trials": len(strings),
                  "strategy_options": {"architectures": strings, "origin": origins}})
     study = create_study_from_config(base)
@@ -124,3 +124,10 @@ def run_oneshot(config: dict[str, Any], callbacks=()) -> Any:
     study.oneshot_reports = reports
     study.optimize(n_trials=len(strings), callbacks=callbacks)
     return study
+
+
+def _with_default_evaluator(config: dict[str, Any]) -> dict[str, Any]:
+    """chain_precision networks are trained by quant_trainer unless the config says otherwise."""
+    if config.get("space") == "chain_precision" and config.get("evaluator") is None:
+        return {**config, "evaluator": "quant_trainer"}
+    return config

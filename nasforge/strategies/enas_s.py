@@ -22,17 +22,22 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..architecture import Architecture, Categorical, Float, Gene, GeneValue, Integer
-from ..errors import ArchitectureError, ConfigError
+from ..errors import ArchitectureError
 from ..objectives import Objective
+from ..options import Float as FloatOption
+from ..options import Int, validated
 from ..spaces.base import SearchSpace
-from .base import Strategy, check_int
+from .base import Strategy
 
 RETRIES = 50
 
 
 class ENASS(Strategy):
     name = "enas_s"
+    options = {"population": Int(low=2), "generations": Int(low=1),
+               "crossover_rate": FloatOption(low=0.0, high=1.0), "mutation_rate": FloatOption(low=0.0, high=1.0)}
 
+    @validated
     def __init__(
         self,
         space: SearchSpace,
@@ -44,10 +49,8 @@ class ENASS(Strategy):
         mutation_rate: float = 0.05,
     ) -> None:
         super().__init__(space, seed, objectives)
-        self.population = check_int("ENASS", "population", population, 2)
-        self.generations = check_int("ENASS", "generations", generations, 1)
-        self.crossover_rate = _rate("crossover_rate", crossover_rate)
-        self.mutation_rate = _rate("mutation_rate", mutation_rate)
+        self.population, self.generations = population, generations
+        self.crossover_rate, self.mutation_rate = crossover_rate, mutation_rate
         self.generation = 0
         self._members: list[str] = []
         self._fitness: list[float | None] = []
@@ -145,8 +148,3 @@ def _draw(gene: Gene, rng: np.random.Generator) -> GeneValue:
         return float(math.exp(rng.uniform(math.log(gene.low), math.log(gene.high))))
     return float(rng.uniform(gene.low, gene.high))
 
-
-def _rate(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
-        raise ConfigError(f"parameter {name} of ENASS must be a probability in [0, 1], got {value!r}")
-    return float(value)

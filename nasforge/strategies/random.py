@@ -77,7 +77,8 @@ class RandomSearch(Strategy):
         if dedupe == "auto":
             dedupe = "identity" if functional(self.objectives) else "string"
         self.dedupe = dedupe
-        self._seen: set[str] = set()  # keys of archs asked or told
+        # keys of archs asked or told; a dict keeps insertion order, so the state needs no sorting
+        self._seen: dict[str, None] = {}
 
     def _key(self, arch: Architecture) -> str:
         return self.space.identity(arch) if self.dedupe == "identity" else arch.string
@@ -87,18 +88,18 @@ class RandomSearch(Strategy):
             arch = sample_unseen(self.space, self.rng, self._seen, key=self._key)
         else:
             arch = self.space.sample(self.rng)
-        self._seen.add(self._key(arch))
+        self._seen[self._key(arch)] = None
         return arch
 
     def _tell(self, arch: Architecture, values: list[float] | None) -> None:
         # results never change what random search proposes; record foreign archs as seen
-        self._seen.add(self._key(arch))
+        self._seen[self._key(arch)] = None
 
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
-        state["seen"] = sorted(self._seen)
+        state["seen"] = list(self._seen)
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
-        self._seen = set(state["seen"])
+        self._seen = dict.fromkeys(state["seen"])

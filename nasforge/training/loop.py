@@ -117,7 +117,10 @@ def fit(
             with torch.no_grad():
                 running.add_(loss, alpha=target.shape[0])
                 batch = task.batch_stats(out, target)
-                stats = batch if stats is None else stats + batch
+                if stats is None:
+                    stats = batch.clone()
+                else:
+                    stats += batch
             if deadline is not None and time.perf_counter() > deadline:
                 raise TrialFailed(f"time limit exceeded during epoch {epoch}")
         train_loss = float(running) / max(end, 1)

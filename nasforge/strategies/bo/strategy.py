@@ -126,7 +126,8 @@ class GraphBO(Strategy):
         self._history: list[tuple[Architecture, float | None]] = []
         self._pending: list[Architecture] = []
         self._seen: set[str] = set()  # identities asked so far (evaluated, failed or pending)
-        self._graphs: dict[str, LabelledDAG] = {}
+        # the GP's graph cache (graphs as its kernel sees them, after graph_options), for inspection
+        self._graphs: dict[str, LabelledDAG] = self._gp._graphs if self._gp is not None else {}
         self._identities: dict[str, str] = {}
         self.last_fit = None  # the GPFit of the latest proposal, for inspection
 
@@ -187,12 +188,6 @@ class GraphBO(Strategy):
         if key is None:
             key = self._identities[arch.string] = self.space.identity(arch)
         return key
-
-    def _graph(self, arch: Architecture) -> LabelledDAG:
-        graph = self._graphs.get(arch.string)
-        if graph is None:
-            graph = self._graphs[arch.string] = self.space.to_graph(arch, **self.graph_options)
-        return graph
 
     @property
     def kernel(self):
