@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -75,6 +77,11 @@ def test_regression_search_from_the_cli_minimises_valid_mae(diabetes_csv, tmp_pa
     trials = store.trials(store.get_study("reg").study_id)
     assert [t.state.value for t in trials] == ["COMPLETE", "COMPLETE"]
     assert all(0 < t.values[0] < 200 for t in trials)
+    # the exported model says how to turn its output back into the target's unit
+    assert main(["export", "reg", "--storage", str(db), "--output", str(tmp_path / "model")]) == 0
+    described = json.loads((tmp_path / "model" / "architecture.json").read_text())
+    assert described["task"] == "regression" and 60 < described["target_std"] < 90
+    assert described["output"].startswith("standardised target")
 
 
 def test_bad_task_and_target_fail_in_one_line(diabetes_csv) -> None:

@@ -377,7 +377,8 @@ class TrainerEvaluator(Evaluator):
                     "batch_size": self.batch_size, "schedule": self.schedule,
                     "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
                     "model_options": self.model_options, "model_factory": self.config()["model_factory"],
-                    "output": "logits" if self.task == "classification" else "standardised target",
+                    "output": "logits" if self.task == "classification"
+                    else "standardised target: prediction * target_std + target_mean",
                     **self._export_info(dataset)}
             save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
