@@ -57,7 +57,8 @@ def test_site_builds_strictly(tmp_path) -> None:
 @pytest.mark.parametrize(("where", "language", "code"), _snippets(), ids=[s[0] for s in _snippets()])
 def test_snippet_runs(where, language, code, tmp_path) -> None:
     if language == "bash":
-        prelude = f'set -euo pipefail\nnasforge() {{ "{sys.executable}" -m nasforge "$@"; }}\n'
+        prelude = (f'set -euo pipefail\nnasforge() {{ "{sys.executable}" -m nasforge "$@"; }}\n'
+                   f'python() {{ "{sys.executable}" "$@"; }}\n')
         command = ["bash", "-c", prelude + code]
     else:
         command = [sys.executable, "-c", code]
