@@ -11,8 +11,8 @@ number of examples per class (the first ones of the seeded order, as PST's code 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
