@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
 from ..data.memory import DataSource, as_raw, is_in_memory
