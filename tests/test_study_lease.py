@@ -17,15 +17,16 @@ from nasforge.errors import StorageError
 from nasforge.store.sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
-TRIALS = 10
+TRIALS = 12
 
 
-def _search(db: Path) -> list[str]:
-    return [sys.executable, "-m", "nasforge", "search", "--space", "chain", "--strategy", "evolution",
-            "--evaluator", "trainer", "--dataset", "digits", "--trials", str(TRIALS), "--seed", "4",
-            "--name", "owned", "--storage", str(db), "-o", "space.max_nodes=3",
-            "-o", "space.filters=[8]", "-o", "evaluator.epochs=2", "-o", "evaluator.max_train=300",
-            "-o", "evaluator.latency_repeats=1"]  # fmt: skip
+def _search(db: Path, data_dir: Path, delay: float) -> list[str]:
+    # NB201 look-ups slowed to `delay` s each (same results at any delay): the owner is still
+    # running when the second process tries, however fast or loaded the machine is
+    return [sys.executable, "-m", "nasforge", "search", "--space", "nb201", "--strategy", "evolution",
+            "--evaluator", "tests.helpers.evaluators:SlowNB201", "-o", f"evaluator.delay={delay}",
+            "--data", str(data_dir), "--trials", str(TRIALS), "--seed", "4", "--name", "owned",
+            "--storage", str(db)]  # fmt: skip
 
 
 def _resume(db: Path) -> list[str]:
@@ -46,18 +47,20 @@ def _trials(db: Path) -> list[tuple]:
     return [(t.number, t.arch, t.state, t.values) for t in store.trials(record.study_id)]
 
 
-def test_second_process_is_refused_and_resume_takes_over_after_kill(tmp_path):
+def test_second_process_is_refused_and_resume_takes_over_after_kill(tmp_path, data_dir):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     reference = tmp_path / "ref.db"
-    subprocess.run(_search(reference), env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(_search(reference, data_dir, 0.0), env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)  # fmt: skip
 
     db = tmp_path / "crash.db"
-    owner = subprocess.Popen(_search(db), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    owner = subprocess.Popen(_search(db, data_dir, 1.0), env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)  # fmt: skip
     deadline = time.time() + 240
     while _finished(db) < 1 and owner.poll() is None and time.time() < deadline:
         time.sleep(0.02)
     assert owner.poll() is None, "the first search ended before the second process could try"
-    second = subprocess.run(_resume(db), env=env, capture_output=True, text=True, timeout=120)
+    second = subprocess.run(_resume(db), env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert second.returncode == 2
     lines = second.stderr.strip().splitlines()
     assert len(lines) == 1 and f"pid {owner.pid}" in lines[0] and "--workers" in lines[0]
@@ -65,7 +68,9 @@ def test_second_process_is_refused_and_resume_takes_over_after_kill(tmp_path):
     os.kill(owner.pid, signal.SIGKILL)
     owner.wait(timeout=30)
     assert _finished(db) < TRIALS, "the search finished before the kill landed"
-    subprocess.run(_resume(db), env=env, check=True, capture_output=True, timeout=300)
+    # the resumed study keeps the stored delay; the trials are what they would have been
+    subprocess.run(_resume(db) + ["--data", str(data_dir)], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)  # fmt: skip
     assert _trials(db) == _trials(reference)
 
 

@@ -66,3 +66,17 @@ class EnvEvaluator(SleepyEvaluator):
         import os
 
         return {"valid_accuracy": 1.0, "cuda_visible": os.environ.get("CUDA_VISIBLE_DEVICES")}
+
+
+class SlowNB201(NB201Tabular):
+    """NB201 table look-ups that take ``delay`` seconds each: the same results, a slower study
+    (for tests that must act while a study runs). Named by path in configs:
+    ``evaluator: tests.helpers.evaluators:SlowNB201``."""
+
+    def __init__(self, space, dataset="cifar10", data_dir=None, delay: float = 0.0, **kw):
+        super().__init__(space, dataset=dataset, data_dir=data_dir, **kw)
+        self.delay = float(delay)
+
+    def evaluate(self, arch, fidelity=None, seed=0, context=None):
+        time.sleep(self.delay)
+        return super().evaluate(arch, fidelity, seed, context)
