@@ -222,6 +222,7 @@ def _write(
         "weights_file": WEIGHTS_FILE,
         "trained_with": trained_with,
         **({"preprocessing": meta["preprocessing"]} if "preprocessing" in meta else {}),  # nasforge segment
+        **{k: meta[k] for k in ("task", "target_mean", "target_std") if k in meta},  # regression: un-standardise
         **dict(description),
     })
     _write_json(out / METRICS_FILE, dict(metrics))

@@ -12,6 +12,7 @@ from .ablate import ablate
 from .bench import bench
 from .components import WithComponents
 from .dashboard import dashboard
+from .doctor import doctor
 from .embed import embed
 from .export import export
 from .fit_predictor import fit_predictor
@@ -59,6 +60,7 @@ app.command()(segment)
 app.command()(ablate)
 app.command()(dashboard)
 app.command()(bench)
+app.command()(doctor)
 app.command("fit-predictor")(fit_predictor)
 app.command()(embed)
 app.command()(oneshot)
@@ -67,7 +69,8 @@ app.command()(reduce)
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        app(args=argv, standalone_mode=False)
+        # without standalone mode click returns (not raises) a command's typer.Exit code
+        code = app(args=argv, standalone_mode=False)
     except NasforgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(exc.format_message().split())
         print(f"error: {message} (see --help)", file=sys.stderr)
         return 2
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

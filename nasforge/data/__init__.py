@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from .dataset import Dataset, RawData
 from .load import CIFAR, load_dataset, resolve_source
+from .memory import from_arrays, from_torch
 
-__all__ = ["CIFAR", "Dataset", "RawData", "load_dataset", "resolve_source"]
+__all__ = ["CIFAR", "Dataset", "RawData", "from_arrays", "from_torch", "load_dataset", "resolve_source"]

@@ -35,7 +35,7 @@ class RawData:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Normalised float32 inputs and int64 labels in fixed train / valid / test splits.
+    """Normalised float32 inputs and int64 labels (float32 targets for regression) in fixed splits.
 
     ``mean`` / ``std`` are the per-channel train statistics already applied to every split; export
     writes them out so an exported model can be fed raw inputs.
@@ -72,8 +72,11 @@ class Dataset:
         }
 
 
-def check_arrays(raw: RawData) -> int:
-    """Validate shapes, dtypes and labels; return the number of classes. One-line DataErrors."""
+def check_arrays(raw: RawData, regression: bool = False) -> int:
+    """Validate shapes, dtypes and labels; return the number of classes (1 for regression).
+
+    One-line DataErrors. With ``regression`` the targets must be finite numbers instead of labels.
+    """
     where = raw.origin
     splits = [("train", raw.x_train, raw.y_train)]
     for split, x, y in (("valid", raw.x_valid, raw.y_valid), ("test", raw.x_test, raw.y_test)):
@@ -110,8 +113,14 @@ def check_arrays(raw: RawData) -> int:
             )
         if not np.all(np.isfinite(x)):
             raise DataError(f"{where}: x_{split} contains NaN or infinite values")
+        if regression:
+            if not np.issubdtype(y.dtype, np.number) or not np.all(np.isfinite(y)):
+                raise DataError(f"{where}: y_{split} must hold finite numeric targets for regression")
+            continue
         if not (np.issubdtype(y.dtype, np.integer) or _integral_floats(y)):
             raise DataError(f"{where}: y_{split} must hold integer class labels, got dtype {y.dtype}")
+    if regression:
+        return 1
     num_classes = raw.num_classes
     if num_classes is None:
         num_classes = int(np.max(raw.y_train)) + 1
@@ -140,16 +149,21 @@ def split_and_normalise(
     valid_fraction: float,
     test_fraction: float,
     max_train: int | None = None,
+    task: str = "classification",
 ) -> Dataset:
     """Carve missing splits with a seeded permutation, normalise with train stats, cast types.
 
     The permutation depends only on ``seed`` (not on the trial seed) so every trial of a study is
-    scored on the same validation examples.
+    scored on the same validation examples. For ``task="regression"`` the targets are float32,
+    standardised with the training targets' mean / std (kept in ``info`` as ``target_mean`` /
+    ``target_std``, which turn predictions back into the target's unit).
     """
-    num_classes = check_arrays(raw)
+    regression = task == "regression"
+    num_classes = check_arrays(raw, regression)
+    label_type = np.float32 if regression else np.int64
     rng = np.random.default_rng(seed)
     x_train = np.asarray(raw.x_train)
-    y_train = np.asarray(raw.y_train).astype(np.int64)
+    y_train = np.asarray(raw.y_train).astype(label_type)
     order = rng.permutation(len(y_train))
     x_train, y_train = x_train[order], y_train[order]
 
@@ -185,6 +199,18 @@ def split_and_normalise(
     m, s = mean.reshape(shape), std.reshape(shape)
 
     m32, s32 = m.astype(np.float32), s.astype(np.float32)
+    info: dict[str, Any] = {"split_seed": seed, "task": task}
+    if regression:
+        t_mean, t_std = float(np.mean(y_train, dtype=np.float64)), float(np.std(y_train, dtype=np.float64))
+        t_std = t_std if t_std > 1e-12 else 1.0
+        info.update(target_mean=t_mean, target_std=t_std)
+
+        def target(y: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray((np.asarray(y, dtype=np.float64) - t_mean) / t_std, dtype=np.float32)
+    else:
+
+        def target(y: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(y, dtype=np.int64)
 
     def norm(x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray((x.astype(np.float32) - m32) / s32, dtype=np.float32)
@@ -192,14 +218,14 @@ def split_and_normalise(
     return Dataset(
         name=name,
         x_train=norm(x_train),
-        y_train=np.ascontiguousarray(y_train, dtype=np.int64),
+        y_train=target(y_train),
         x_valid=norm(x_valid),
-        y_valid=np.ascontiguousarray(y_valid, dtype=np.int64),
+        y_valid=target(y_valid),
         x_test=norm(x_test),
-        y_test=np.ascontiguousarray(y_test, dtype=np.int64),
+        y_test=target(y_test),
         num_classes=num_classes,
         mean=tuple(float(v) for v in mean),
         std=tuple(float(v) for v in std),
         origin=raw.origin,
-        info={"split_seed": seed},
+        info=info,
     )

@@ -114,15 +114,19 @@ def _read_images(base: Path, classes: list[str]) -> tuple[np.ndarray, np.ndarray
                 f"image {str(file)!r} is {picture.size[0]}x{picture.size[1]}, the folder's first "
                 f"image is {size[0]}x{size[1]}: resize the images to one size"
             )
-        pixels = np.asarray(picture.convert(mode), dtype=np.float32) / 255.0
-        arrays.append(pixels[None] if mode == "L" else pixels.transpose(2, 0, 1))
-    return np.stack(arrays), np.array([label for _, label in files], dtype=np.int64)
+        arrays.append(np.asarray(picture.convert(mode)))
+    # one vectorised conversion to channels-first floats in [0, 1] (not one per image)
+    stacked = np.stack(arrays).astype(np.float32) / np.float32(255.0)
+    x = stacked[:, None] if mode == "L" else np.ascontiguousarray(stacked.transpose(0, 3, 1, 2))
+    return x, np.array([label for _, label in files], dtype=np.int64)
 
 
 # --- tables ------------------------------------------------------------------------------------
 
 
-def load_table_file_raw(path: str | Path) -> RawData:
+def load_table_file_raw(path: str | Path, target: str | None = None, regression: bool = False) -> RawData:
+    """The table's feature columns as (N, F, 1) and its label column (``target``, else the first of
+    LABEL_COLUMNS present) as class codes, or as float targets with ``regression``."""
     pandas = require("pandas", "data")
     file = Path(path)
     try:
@@ -134,7 +138,12 @@ def load_table_file_raw(path: str | Path) -> RawData:
         raise DataError(f"cannot read {str(file)!r}: {exc} (pip install pyarrow)") from None
     except (*READ_ERRORS, ValueError) as exc:
         raise DataError(f"cannot read table {str(file)!r}: {exc}") from None
-    label = next((c for c in LABEL_COLUMNS if c in frame.columns), None)
+    if target is not None and target not in frame.columns:
+        raise DataError(
+            f"table {str(file)!r} has no column {target!r} (option target); its columns: "
+            f"{', '.join(map(str, frame.columns[:20]))}"
+        )
+    label = target if target is not None else next((c for c in LABEL_COLUMNS if c in frame.columns), None)
     if label is None:
         raise DataError(
             f"table {str(file)!r} has no label column ({', '.join(LABEL_COLUMNS)}); its columns: "
@@ -146,6 +155,18 @@ def load_table_file_raw(path: str | Path) -> RawData:
         raise DataError(f"table {str(file)!r}: feature column(s) {', '.join(text)} are not numeric")
     if features.isna().to_numpy().any():
         raise DataError(f"table {str(file)!r} has empty cells in its feature columns")
+    if regression:
+        values = pandas.to_numeric(frame[label], errors="coerce")
+        if values.isna().any():
+            row = int(values.isna().to_numpy().argmax())
+            raise DataError(
+                f"table {str(file)!r}: target column {label!r} needs numbers for regression, row {row} "
+                f"holds {frame[label].iloc[row]!r}"
+            )
+        return RawData(
+            x_train=features.to_numpy(dtype=np.float32)[:, :, None], y_train=values.to_numpy(np.float32),
+            x_test=None, y_test=None, origin=str(file), num_classes=1,
+        )  # fmt: skip
     text_labels = frame[label].astype(str)
     names = sorted(text_labels.unique())
     if all(n.lstrip("-").isdigit() for n in names):  # integer labels keep their numeric order

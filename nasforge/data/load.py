@@ -14,6 +14,8 @@ from .. import registry
 from ..errors import ConfigError, DataError
 from .dataset import Dataset, RawData, split_and_normalise
 
+TASKS = ("classification", "regression")
+
 CIFAR = ("cifar10", "cifar100")
 _CIFAR_FOLDERS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
 
@@ -87,8 +89,14 @@ def load_dataset(
     valid_fraction: float = 0.2,
     test_fraction: float = 0.2,
     max_train: int | None = None,
+    task: str = "classification",
+    target: str | None = None,
 ) -> Dataset:
     """Load, split (deterministically from ``seed``) and normalise a dataset.
+
+    ``task`` is ``classification`` (integer labels) or ``regression`` (numeric targets);
+    ``target`` names a table's label / target column (default: the first of label, target, class,
+    y). A :class:`RawData` (e.g. from :func:`nasforge.data.from_arrays`) is split as it is.
 
     ``valid_fraction`` / ``test_fraction`` apply only to splits the source lacks (they are carved
     from its train split); ``max_train`` keeps the first N training examples (quick runs, tests).
@@ -102,26 +110,37 @@ def load_dataset(
         )
     if not isinstance(seed, int):
         raise ConfigError(f"parameter seed of load_dataset must be an integer, got {seed!r}")
+    if task not in TASKS:
+        raise ConfigError(f"parameter task of load_dataset must be one of {', '.join(TASKS)}, got {task!r}")
+    if isinstance(name_or_path, RawData):
+        return split_and_normalise(
+            name_or_path, name_or_path.origin, int(seed), float(valid_fraction), float(test_fraction),
+            max_train, task,
+        )
     kind, path = resolve_source(name_or_path, data_dir)
     # a rewritten .npz must not be served from the cache: key on its size and modification time
     stamp = None
     if kind in ("npz", "table-file"):
         info = os.stat(path)  # type: ignore[arg-type]
         stamp = (info.st_size, info.st_mtime_ns)
-    return _cached(kind, path, stamp, int(seed), float(valid_fraction), float(test_fraction), max_train)
+    if target is not None and kind != "table-file":
+        raise ConfigError(f"option target names a table column; dataset {str(name_or_path)!r} is not a table")
+    return _cached(
+        kind, path, stamp, int(seed), float(valid_fraction), float(test_fraction), max_train, task, target
+    )
 
 
 @functools.lru_cache(maxsize=4)
 def _cached(
     kind: str, path: str | None, stamp: tuple | None, seed: int, valid_fraction: float,
-    test_fraction: float, max_train: int | None,
+    test_fraction: float, max_train: int | None, task: str = "classification", target: str | None = None,
 ) -> Dataset:
-    raw = _read(kind, path)
+    raw = _read(kind, path, target, task == "regression")
     name = kind if path is None else f"{kind}:{path}"
-    return split_and_normalise(raw, name, seed, valid_fraction, test_fraction, max_train)
+    return split_and_normalise(raw, name, seed, valid_fraction, test_fraction, max_train, task)
 
 
-def _read(kind: str, path: str | None) -> RawData:
+def _read(kind: str, path: str | None, target: str | None = None, regression: bool = False) -> RawData:
     if path is None:
         return registry.resolve("dataset", kind)()
     if kind == "npz":
@@ -135,7 +154,7 @@ def _read(kind: str, path: str | None) -> RawData:
     if kind == "table-file":
         from .files import load_table_file_raw
 
-        return load_table_file_raw(path)  # type: ignore[arg-type]
+        return load_table_file_raw(path, target, regression)  # type: ignore[arg-type]
     from .cifar import load_cifar_raw
 
     return load_cifar_raw(path, kind)  # type: ignore[arg-type]

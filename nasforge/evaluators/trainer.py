@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from ..architecture import Architecture
+from ..data.memory import DataSource, as_raw, is_in_memory
 from ..errors import (
     ArchitectureError,
     ConfigError,
@@ -23,10 +24,12 @@ from ..errors import (
     TrialFailed,
     TrialPruned,
 )
+from ..options import AnyOf, Choice, Float, Int, Map, Seq, Str, validated
 from ..registry import load_object
-from ..options import Choice, Float, Int, Map, Str, validated
 from ..training.choices import OPTIMIZERS, SCHEDULES
 from ..training.devices import check_device
+
+TASKS = ("classification", "regression")
 from .base import Evaluator
 
 HPARAM_KEYS = ("lr", "momentum", "weight_decay", "optimizer")
@@ -83,7 +86,9 @@ class TrainerEvaluator(Evaluator):
 
     name = "trainer"
     options = {
-        "dataset": Str(none=True),
+        "dataset": DataSource(none=True),
+        "task": Choice(*TASKS),
+        "target": Str(none=True),
         "epochs": Int(low=1),
         "batch_size": Int(low=1),
         "lr": Float(low=0, low_open=True),
@@ -102,13 +107,14 @@ class TrainerEvaluator(Evaluator):
         "max_train": Int(low=2, none=True),
         "eval_batch_size": Int(low=1),
         "model_options": Map(none=True),
+        "augment": AnyOf(Seq(Str()), Map(), Str(), none=True),
     }
 
     @validated
     def __init__(
         self,
         space: Any,
-        dataset: str | None = "digits",
+        dataset: Any = "digits",
         data_dir: str | None = None,
         epochs: int = 10,
         batch_size: int = 64,
@@ -129,12 +135,20 @@ class TrainerEvaluator(Evaluator):
         eval_batch_size: int = 1024,
         model_options: Mapping[str, Any] | None = None,
         model_factory: str | Callable[..., Any] | None = None,
+        augment: Sequence[str] | Mapping[str, Any] | str | None = None,
+        task: str = "classification",
+        target: str | None = None,
     ) -> None:
         if space is None or not hasattr(space, "name"):
             raise ConfigError(f"parameter space of TrainerEvaluator must be a search space, got {space!r}")
         self.space = space
         self.space_name = space.name
-        self.dataset = "digits" if dataset is None else str(dataset)
+        self.task = task
+        self.target = target
+        # data given in memory travels with the evaluator (pickled to workers); names load lazily
+        self._raw = as_raw(dataset) if is_in_memory(dataset) else None
+        self._memory_data: Any = None
+        self.dataset = "digits" if dataset is None else self._raw.origin if self._raw else str(dataset)
         self.data_dir = None if data_dir is None else str(data_dir)
         self.epochs = epochs
         self.batch_size = batch_size
@@ -163,6 +177,10 @@ class TrainerEvaluator(Evaluator):
         if isinstance(model_factory, str):
             load_object(model_factory)  # fail now on a typo, not in every trial
         self.model_factory = model_factory
+        from ..training.augment import make_augmenter
+
+        augmenter = make_augmenter(augment)  # a bad name or parameter fails now, in one line
+        self.augment = None if augmenter is None else augmenter.config()
         self._check_source()
         self._tensors: dict[str, Any] | None = None
 
@@ -171,13 +189,16 @@ class TrainerEvaluator(Evaluator):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_tensors"] = None
+        state["_memory_data"] = None
         state["_resolved"] = None  # a worker resolves the device for itself
         return state
 
     # --- Evaluator interface -------------------------------------------------------------------
 
     def metrics(self) -> Sequence[str]:
-        return METRICS
+        if self.task == "classification":
+            return METRICS
+        return tuple(m.replace("accuracy", "mae") for m in METRICS)
 
     def default_fidelity(self) -> int:
         return self.epochs
@@ -211,7 +232,7 @@ class TrainerEvaluator(Evaluator):
             "split_seed": self.split_seed, "valid_fraction": self.valid_fraction,
             "test_fraction": self.test_fraction, "max_train": self.max_train,
             "eval_batch_size": self.eval_batch_size, "model_options": self.model_options,
-            "model_factory": factory,
+            "model_factory": factory, "augment": self.augment, "task": self.task, "target": self.target,
         }
 
     def evaluate(
@@ -225,13 +246,18 @@ class TrainerEvaluator(Evaluator):
         """Cheap existence checks at construction; the arrays load lazily in each process."""
         from ..data.load import resolve_source
 
-        resolve_source(self.dataset, self.data_dir)
+        if self._raw is None:
+            kind, _ = resolve_source(self.dataset, self.data_dir)
+            if self.target is not None and kind != "table-file":
+                raise ConfigError(
+                    f"option target of TrainerEvaluator names a table column; dataset {self.dataset!r} is not a table"
+                )
 
     def training_task(self, dataset):
         """The TrainingTask (loss and score) for ``dataset``; subclasses for other problems."""
-        from ..training.tasks import CLASSIFICATION
+        from ..training.tasks import make_task
 
-        return CLASSIFICATION
+        return make_task(self.task, float(dataset.info.get("target_std", 1.0)))
 
     def task_metrics(self, model, splits, result, task, dataset) -> dict[str, Any]:
         """Extra metrics of the trained model (after test scoring); none for classification."""
@@ -240,16 +266,24 @@ class TrainerEvaluator(Evaluator):
     @staticmethod
     def _export_info(dataset) -> dict[str, Any]:
         """Dataset facts export writes out (class names; a segmentation set's preprocessing)."""
-        return {k: dataset.info[k] for k in ("class_names", "preprocessing") if k in dataset.info}
+        keys = ("class_names", "preprocessing", "task", "target_mean", "target_std")
+        return {k: dataset.info[k] for k in keys if k in dataset.info}
 
     def data(self):
         """The split, normalised dataset (cached per process by ``load_dataset``)."""
         from ..data.load import load_dataset
 
+        if self._raw is not None:
+            if self._memory_data is None:
+                self._memory_data = load_dataset(
+                    self._raw, seed=self.split_seed, valid_fraction=self.valid_fraction,
+                    test_fraction=self.test_fraction, max_train=self.max_train, task=self.task,
+                )
+            return self._memory_data
         return load_dataset(
             self.dataset, seed=self.split_seed, data_dir=self.data_dir,
             valid_fraction=self.valid_fraction, test_fraction=self.test_fraction,
-            max_train=self.max_train,
+            max_train=self.max_train, task=self.task, target=self.target,
         )
 
     def hparams(self, arch: Architecture) -> dict[str, Any]:
@@ -301,16 +335,16 @@ class TrainerEvaluator(Evaluator):
             raise TrialFailed(f"{type(exc).__name__}: {_line(exc)}") from exc
         except NasforgeError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any model/optimiser error fails only this trial
+        except Exception as exc:
             raise TrialFailed(f"{type(exc).__name__}: {_line(exc)}") from exc
 
     def _train(self, arch, epochs, dataset, hparams, data_order, deadline, context) -> TrainedModel:
         from ..metrics.boo import binary_ones
+        from ..training.augment import make_augmenter
         from ..training.checkpoint import load_checkpoint, save_checkpoint
         from ..training.loop import fit, keep_best, score
         from ..training.measure import count_flops, count_params, measure_latency
         from ..training.optim import make_optimizer, make_schedule
-
         splits = self._splits(dataset)
         task = self.training_task(dataset)
         device = self.resolved_device()
@@ -324,12 +358,17 @@ class TrainerEvaluator(Evaluator):
         key = {"arch": arch.string, "seed": int(data_order.initial_seed()),
                "horizon": max(self.epochs, epochs), "hparams": hparams, "batch_size": self.batch_size,
                "schedule": self.schedule, "patience": self.patience}
+        if self.augment is not None:
+            key["augment"] = self.augment
+        if self.task != "classification":
+            key["task"] = self.task
         resume = load_checkpoint(path, key, epochs, model, optimizer, schedule, data_order)
         train, valid, fit_task = self._fit_inputs(arch, splits, task)
         result = fit(
             model, train, valid, optimizer, schedule, epochs, self.batch_size,
             data_order, patience=self.patience, deadline=deadline,
             eval_batch_size=self.eval_batch_size, task=fit_task, context=context, resume=resume,
+            augment=make_augmenter(self.augment),
         )
         if path is not None:
             meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
@@ -337,7 +376,9 @@ class TrainerEvaluator(Evaluator):
                     "batch_size": self.batch_size, "schedule": self.schedule,
                     "schedule_epochs": max(self.epochs, epochs), "dataset": self.dataset,
                     "model_options": self.model_options, "model_factory": self.config()["model_factory"],
-                    "output": "logits", **self._export_info(dataset)}
+                    "output": "logits" if self.task == "classification"
+                    else "standardised target: prediction * target_std + target_mean",
+                    **self._export_info(dataset)}
             save_checkpoint(path, key, model, optimizer, schedule, data_order, result, meta)
         keep_best(model, result)
         # train / valid values of the kept epoch come from fit (no second pass); test is scored once

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
@@ -68,6 +68,7 @@ def fit(
     task: TrainingTask = CLASSIFICATION,
     context: "TrialContext | None" = None,
     resume: FitResult | None = None,
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
 ) -> FitResult:
     """Train up to epoch ``epochs``, keep the weights of the best validation score.
 
@@ -76,7 +77,8 @@ def fit(
     Each epoch's record goes to ``context.report(epoch, ...)``; TrialPruned is raised when the
     context says so. ``resume`` (a previous result, with model / optimiser / schedule / generator
     restored by the caller) continues from its last epoch, so training to 3 epochs and then on to
-    9 gives the same weights as 9 epochs at once.
+    9 gives the same weights as 9 epochs at once. ``augment(x, data_order)`` transforms each
+    training batch (see training/augment); it draws from ``data_order``, so runs stay reproducible.
     """
     n = len(train)
     # a trailing batch of one breaks BatchNorm in train mode; drop it (it is one example)
@@ -104,7 +106,10 @@ def fit(
         stats: torch.Tensor | None = None
         for start in range(0, end, batch_size):
             target = ys[start : start + batch_size]
-            out = model(xs[start : start + batch_size])
+            inputs = xs[start : start + batch_size]
+            if augment is not None:
+                inputs = augment(inputs, data_order)
+            out = model(inputs)
             loss = task.loss(out, target)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

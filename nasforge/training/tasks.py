@@ -53,3 +53,38 @@ class Classification(TrainingTask):
 
 
 CLASSIFICATION = Classification()
+
+
+class Regression(TrainingTask):
+    """Mean squared error on one output per example; MAE (``<split>_mae``) as the score.
+
+    Targets are standardised with training statistics for the loss (so the default learning rates
+    work whatever the target's unit); ``scale`` (the training targets' std) turns the MAE back into
+    the target's own unit, so ``valid_mae`` reads like the table's column. Losses stay standardised.
+    """
+
+    name = "regression"
+    metric = "mae"
+    higher_is_better = False
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = float(scale)
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.mse_loss(output.reshape(target.shape), target)
+
+    def batch_stats(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        error = output.reshape(target.shape) - target
+        return torch.stack((error.abs().sum(), error.square().sum()))
+
+    def summarize(self, stats: torch.Tensor, count: int) -> float:
+        return self.scale * float(stats[0]) / max(count, 1)
+
+
+REGRESSION = Regression()
+TASKS = ("classification", "regression")
+
+
+def make_task(name: str, target_std: float = 1.0) -> TrainingTask:
+    """The task called ``name`` (``classification`` or ``regression``) for a loaded dataset."""
+    return CLASSIFICATION if name == "classification" else Regression(target_std)
