@@ -31,6 +31,8 @@ CASES = [
     ("mlp_ensemble", {"steps": 150, "width": 20, "layers": 2}),
     ("xgboost", {"encoding": "onehot", "zero_cost": True, "n_estimators": 100}),
     ("lightgbm", {"encoding": "onehot+path", "n_estimators": 100}),
+    ("gin_ensemble", {"epochs": 30}),
+    ("infonas", {"unlabelled": 800, "epochs": 3}),
 ]
 
 
