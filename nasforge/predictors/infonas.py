@@ -157,18 +157,18 @@ class InfoNASPredictor(Predictor):
                 ops, adj, np.arange(len(archs)), y, epochs=o["epochs"], batch_size=o["batch_size"], lr=o["lr"],
                 label_weight=o["label_weight"], seed=self.seed, **self._model_options())  # fmt: skip
 
-    def head_predictions(self, archs: Sequence[Architecture]) -> np.ndarray:
+    def member_predictions(self, archs: Sequence[Architecture]) -> np.ndarray:
         """(heads, n) predictions: Thompson sampling can pick one head per candidate."""
         from ..training.seeding import torch_threads
 
         if self.model is None:
-            raise ConfigError("infonas.head_predictions called before fit")
+            raise ConfigError("infonas.member_predictions called before fit")
         with torch_threads(1):
             ops, adj = graph_tensors(self.space, list(archs), self.vocabulary)
             return predict_heads(self.model, ops, adj, self.scale)
 
     def _predict(self, archs: list[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        out = self.head_predictions(archs)
+        out = self.member_predictions(archs)
         return out.mean(axis=0), out.std(axis=0)
 
     def embed(self, archs: Sequence[Architecture]) -> np.ndarray:
