@@ -71,7 +71,7 @@ def export_architecture(
             f"export needs a training evaluator (trainer), got {getattr(evaluator, 'name', evaluator)!r}: "
             "tabular evaluators have no weights to export"
         )
-    out = _folder(out_dir, force)
+    out = prepare_folder(out_dir, force)
     trained = evaluator.train(arch, fidelity, seed)
     meta = {"input_shape": list(trained.input_shape), "num_classes": trained.num_classes,
             "mean": list(trained.mean), "std": list(trained.std), "hparams": trained.hparams,
@@ -101,7 +101,7 @@ def export_checkpoint(
     weights, meta = load_best_weights(checkpoint)
     net = _build(space, arch, meta)
     net.load_state_dict(weights)
-    out = _folder(out_dir, force)
+    out = prepare_folder(out_dir, force)
     metrics = {"recorded": dict(recorded or {})}
     _write(out, space, arch, net, meta, {"retrained": False, **dict(extra or {})}, metrics)
     return out
@@ -175,14 +175,14 @@ def _build(space: Any, arch: Architecture, meta: Mapping[str, Any]) -> torch.nn.
 FILES = (MODEL_FILE, WEIGHTS_FILE, ARCH_FILE, METRICS_FILE)
 
 
-def _folder(out_dir: str | Path, force: bool = False) -> Path:
+def prepare_folder(out_dir: str | Path, force: bool = False, files: tuple[str, ...] = ()) -> Path:
     """The export folder, made safe to write: existing export files are refused unless ``force``,
     and a file that is a symlink is removed (never followed), so nothing outside it is written."""
     out = Path(out_dir)
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise ConfigError(f"export folder {str(out)!r} exists and is not a plain folder")
     out.mkdir(parents=True, exist_ok=True)
-    present = [name for name in FILES if (out / name).exists() or (out / name).is_symlink()]
+    present = [name for name in FILES + tuple(files) if (out / name).exists() or (out / name).is_symlink()]
     if present and not force:
         raise ConfigError(
             f"export folder {str(out)!r} already holds {', '.join(present)}; pass --force to "

@@ -20,6 +20,7 @@ def oneshot(
     storage: Optional[str] = typer.Option(None, help="SQLite file holding the study"),
     seed: Optional[int] = typer.Option(None, help="seed of the searches and the study"),
     export: Optional[Path] = typer.Option(None, "--export", help="write the best trial's integer export here"),
+    force: bool = typer.Option(False, "--force", help="overwrite an earlier export in --export"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Search with a weight-sharing supernet, then train the derived architectures as trials.
@@ -50,7 +51,7 @@ def oneshot(
             raise ConfigError(f"--export writes integer networks of the chain_precision space, not {study.space.name!r}")
         from ..oneshot.export import export_quantized_trial
 
-        summary["export"] = str(export_quantized_trial(study, export))
+        summary["export"] = str(export_quantized_trial(study, export, force=force))
     if as_json:
         typer.echo(json.dumps(summary))
         return

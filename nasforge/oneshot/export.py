@@ -24,7 +24,7 @@ from torch import nn
 
 from ..architecture import Architecture
 from ..errors import ConfigError
-from ..export import ARCH_FILE, METRICS_FILE, MODEL_FILE, Normalised, _save_program
+from ..export import ARCH_FILE, METRICS_FILE, MODEL_FILE, Normalised, _save_program, prepare_folder
 from ..models.chain_precision import QuantChainNetwork, QuantConvBlock
 from .quant import FLOAT_BITS, code_range, weight_codes
 
@@ -116,14 +116,12 @@ def export_quantized(
     fidelity: int | None = None,
     recorded: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    force: bool = False,
 ) -> Path:
     """Retrain ``arch`` with ``evaluator`` (quant_trainer) and write the integer export folder."""
     if getattr(evaluator, "name", None) != "quant_trainer":
         raise ConfigError(f"quantised export needs the quant_trainer evaluator, got {getattr(evaluator, 'name', evaluator)!r}")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"export folder {str(out)!r} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_folder(out_dir, force, files=(QUANT_FILE,))  # never overwrites or follows a link
     trained = evaluator.train(arch, fidelity, seed)
     net = trained.model.to("cpu").eval()
     integer = IntegerChain(net).eval()
@@ -165,7 +163,9 @@ def export_quantized(
     return out
 
 
-def export_quantized_trial(study: Any, out_dir: str | Path, trial_number: int | None = None) -> Path:
+def export_quantized_trial(
+    study: Any, out_dir: str | Path, trial_number: int | None = None, force: bool = False
+) -> Path:
     """Export the study's best trial (first objective) or trial ``trial_number``, quantised."""
     trials = [t for t in study.trials if t.state.value == "COMPLETE"]
     if trial_number is None:
@@ -176,7 +176,8 @@ def export_quantized_trial(study: Any, out_dir: str | Path, trial_number: int | 
         raise ConfigError(f"study {study.name!r} has no COMPLETE trial {'' if trial_number is None else trial_number}".strip())
     fidelity = trial.fidelity if trial.fidelity is not None else study.fidelity
     return export_quantized(study.evaluator, study.space.from_string(trial.arch), out_dir, trial.seed, fidelity,
-                            recorded=trial.metrics, extra={"study": study.name, "trial": trial.number})
+                            recorded=trial.metrics, extra={"study": study.name, "trial": trial.number},
+                            force=force)
 
 
 def _quantize(x: torch.Tensor, scale: torch.Tensor, low: int, high: int) -> torch.Tensor:
