@@ -24,7 +24,7 @@ from ..errors import (
     TrialFailed,
     TrialPruned,
 )
-from ..options import AnyOf, Choice, Float, Int, Map, Seq, Str, validated
+from ..options import AnyOf, Bool, Choice, Float, Int, Map, Seq, Str, validated
 from ..registry import load_object
 from ..training.choices import OPTIMIZERS, SCHEDULES
 from ..training.devices import check_device
@@ -108,6 +108,8 @@ class TrainerEvaluator(Evaluator):
         "eval_batch_size": Int(low=1),
         "model_options": Map(none=True),
         "augment": AnyOf(Seq(Str()), Map(), Str(), none=True),
+        "amp": Bool(),
+        "channels_last": Bool(),
     }
 
     @validated
@@ -138,6 +140,8 @@ class TrainerEvaluator(Evaluator):
         augment: Sequence[str] | Mapping[str, Any] | str | None = None,
         task: str = "classification",
         target: str | None = None,
+        amp: bool = False,
+        channels_last: bool = False,
     ) -> None:
         if space is None or not hasattr(space, "name"):
             raise ConfigError(f"parameter space of TrainerEvaluator must be a search space, got {space!r}")
@@ -181,6 +185,8 @@ class TrainerEvaluator(Evaluator):
 
         augmenter = make_augmenter(augment)  # a bad name or parameter fails now, in one line
         self.augment = None if augmenter is None else augmenter.config()
+        self.amp = amp  # autocast: float16 + gradient scaler on CUDA, bfloat16 on the CPU
+        self.channels_last = channels_last
         self._check_source()
         self._tensors: dict[str, Any] | None = None
 
@@ -233,6 +239,7 @@ class TrainerEvaluator(Evaluator):
             "test_fraction": self.test_fraction, "max_train": self.max_train,
             "eval_batch_size": self.eval_batch_size, "model_options": self.model_options,
             "model_factory": factory, "augment": self.augment, "task": self.task, "target": self.target,
+            "amp": self.amp, "channels_last": self.channels_last,
         }
 
     def evaluate(
@@ -349,6 +356,9 @@ class TrainerEvaluator(Evaluator):
         task = self.training_task(dataset)
         device = self.resolved_device()
         model = self.build(arch, dataset.input_shape, dataset.num_classes).to(device)
+        precision = self._precision(device)
+        if precision is not None:
+            model = precision.model(model)
         optimizer = make_optimizer(
             model.parameters(), hparams["optimizer"], float(hparams["lr"]),
             float(hparams["momentum"]), float(hparams["weight_decay"]),
@@ -360,6 +370,8 @@ class TrainerEvaluator(Evaluator):
                "schedule": self.schedule, "patience": self.patience}
         if self.augment is not None:
             key["augment"] = self.augment
+        if self.amp or self.channels_last:
+            key["precision"] = {"amp": self.amp, "channels_last": self.channels_last}
         if self.task != "classification":
             key["task"] = self.task
         resume = load_checkpoint(path, key, epochs, model, optimizer, schedule, data_order)
@@ -368,7 +380,7 @@ class TrainerEvaluator(Evaluator):
             model, train, valid, optimizer, schedule, epochs, self.batch_size,
             data_order, patience=self.patience, deadline=deadline,
             eval_batch_size=self.eval_batch_size, task=fit_task, context=context, resume=resume,
-            augment=make_augmenter(self.augment),
+            augment=make_augmenter(self.augment), precision=precision,
         )
         if path is not None:
             meta = {"input_shape": list(dataset.input_shape), "num_classes": dataset.num_classes,
@@ -404,6 +416,14 @@ class TrainerEvaluator(Evaluator):
         return TrainedModel(model, metrics, dict(hparams), dataset.input_shape,
                             dataset.num_classes, dataset.mean, dataset.std,
                             self._export_info(dataset))
+
+    def _precision(self, device: str) -> Any:
+        """None for plain float32 training (the lean path), else the trial's Precision."""
+        if not (self.amp or self.channels_last):
+            return None
+        from ..training.precision import Precision
+
+        return Precision.for_device(device, self.amp, self.channels_last)
 
     def build(self, arch: Architecture, input_shape: tuple[int, ...], num_classes: int):
         """An untrained network for ``arch`` (the space's builder, or ``model_factory``)."""

@@ -19,6 +19,7 @@ from .tasks import CLASSIFICATION, TrainingTask
 
 if TYPE_CHECKING:
     from ..study.context import TrialContext
+    from .precision import Precision
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def fit(
     context: "TrialContext | None" = None,
     resume: FitResult | None = None,
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    precision: "Precision | None" = None,
 ) -> FitResult:
     """Train up to epoch ``epochs``, keep the weights of the best validation score.
 
@@ -109,11 +111,17 @@ def fit(
             inputs = xs[start : start + batch_size]
             if augment is not None:
                 inputs = augment(inputs, data_order)
-            out = model(inputs)
-            loss = task.loss(out, target)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if precision is None:
+                out = model(inputs)
+                loss = task.loss(out, target)
+                loss.backward()
+                optimizer.step()
+            else:  # amp / channels_last (training/precision.py)
+                with precision.autocast():
+                    out = model(precision.layout(inputs))
+                    loss = task.loss(out.float(), target)
+                precision.step(loss, optimizer)
             with torch.no_grad():
                 running.add_(loss, alpha=target.shape[0])
                 batch = task.batch_stats(out, target)
