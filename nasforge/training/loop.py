@@ -111,16 +111,17 @@ def fit(
             inputs = xs[start : start + batch_size]
             if augment is not None:
                 inputs = augment(inputs, data_order)
-            optimizer.zero_grad(set_to_none=True)
             if precision is None:
                 out = model(inputs)
                 loss = task.loss(out, target)
+                optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
             else:  # amp / channels_last (training/precision.py)
                 with precision.autocast():
                     out = model(precision.layout(inputs))
                     loss = task.loss(out.float(), target)
+                optimizer.zero_grad(set_to_none=True)
                 precision.step(loss, optimizer)
             with torch.no_grad():
                 running.add_(loss, alpha=target.shape[0])
