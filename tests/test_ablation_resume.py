@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import sqlite3
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from nasforge.study.api import load_study
+from tests.helpers.kill import kill_after_first_trial, nasforge, stored
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "table-loco"
 TRIALS = 12  # base + 5 columns, times 2 seeds
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "nasforge", *args]
-
-
-def _completed(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=1) as con:
-            return con.execute("select count(*) from trials where state='COMPLETE'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
 
 
 def _trials(db: Path) -> list[tuple]:
@@ -49,41 +34,30 @@ def test_killed_ablation_resumes_to_the_uninterrupted_result_and_reports_without
                       "features: {axis: column, names: [a, b, c, d, e]}\nseeds: [0, 1]\nepochs: 15\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
     reference = tmp_path / "ref.db"
-    subprocess.run(_cli("ablate", "-c", str(config), "--storage", str(reference)), env=env, check=True,
+    subprocess.run(nasforge("ablate", "-c", str(config), "--storage", str(reference)), env=env, check=True,
                    capture_output=True, timeout=240)
-    assert _completed(reference) == TRIALS
+    assert stored(reference) == TRIALS
 
-    # kill as soon as the first trial is stored; start over in the rare case the run outran the kill
-    for attempt in range(5):
-        crashed = tmp_path / f"crash{attempt}.db"
-        proc = subprocess.Popen(_cli("ablate", "-c", str(config), "--storage", str(crashed)), env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 180
-        while _completed(crashed) < 1 and proc.poll() is None and time.time() < deadline:
-            time.sleep(0.01)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        if _completed(crashed) < TRIALS:
-            break
-    assert 0 < _completed(crashed) < TRIALS, "the ablation always finished before the kill landed"
-    listed = subprocess.run(_cli("list", "--storage", str(crashed)), env=env, check=True,
+    crashed = kill_after_first_trial(nasforge("ablate", "-c", str(config), "--storage", "{db}"),
+                                     lambda i: tmp_path / f"crash{i}.db", TRIALS, env)
+    listed = subprocess.run(nasforge("list", "--storage", str(crashed)), env=env, check=True,
                             capture_output=True, text=True, timeout=120).stdout
     assert listed.startswith(f"{NAME}\tablation/loco\t") and "COMPLETE=" in listed
-    subprocess.run(_cli("resume", NAME, "--storage", str(crashed)), env=env, check=True,
+    subprocess.run(nasforge("resume", NAME, "--storage", str(crashed)), env=env, check=True,
                    capture_output=True, timeout=240)
     assert _trials(crashed) == _trials(reference)
 
     data.unlink()  # the report reads the store only
-    text = subprocess.run(_cli("report", NAME, "--storage", str(crashed)), env=env, check=True,
+    text = subprocess.run(nasforge("report", NAME, "--storage", str(crashed)), env=env, check=True,
                           capture_output=True, text=True, timeout=120).stdout
     assert "change vs base" in text and "base" in text
     report = json.loads(subprocess.run(
-        _cli("report", NAME, "--storage", str(crashed), "--json"), env=env, check=True,
+        nasforge("report", NAME, "--storage", str(crashed), "--json"), env=env, check=True,
         capture_output=True, text=True, timeout=120).stdout)
     assert len(report["base"]["values"]) == 2 and len(report["components"]) == 5
     # column b carries most of the label: removing it hurts most
     assert report["components"][0]["component"] == "b" and report["components"][0]["delta"] < -10
     # the best trial's network (its feature mask included) exports from the weights saved in the run
-    exported = subprocess.run(_cli("export", NAME, "--storage", str(crashed), "--output", str(tmp_path / "x")),
+    exported = subprocess.run(nasforge("export", NAME, "--storage", str(crashed), "--output", str(tmp_path / "x")),
                               env=env, check=True, capture_output=True, text=True, timeout=120).stdout
     assert "saved weights, not retrained" in exported and (tmp_path / "x" / "model.pt2").is_file()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from nasforge.store.sqlite import SQLiteStore
+from tests.helpers.kill import stored
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIALS = 8
@@ -28,19 +28,11 @@ def _search(db: Path) -> list[str]:
 
 
 def _finished(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=1) as con:
-            return con.execute("select count(*) from trials where state!='RUNNING'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+    return stored(db, "state!='RUNNING'")
 
 
 def _promoted(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=1) as con:
-            return con.execute("select count(*) from trials where fidelity=3").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+    return stored(db, "fidelity=3")
 
 
 def _snapshot(db: Path):

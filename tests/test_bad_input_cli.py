@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import needs_data
+
 from nasforge.cli.app import main
 
 pytestmark = needs_data

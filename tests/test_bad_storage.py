@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-
 from conftest import needs_data
+
 from nasforge.cli.app import main
 
 

@@ -7,8 +7,8 @@ import gzip
 import shutil
 
 import pytest
-
 from conftest import needs_data
+
 from nasforge.cli.app import main
 
 

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +17,7 @@ from nasforge.spaces.enas_s import ENASSSpace
 from nasforge.strategies.enas_s import ENASS
 from nasforge.study.api import load_study
 from nasforge.testing.conformance import check_space, check_strategy
+from tests.helpers.kill import kill_after_first_trial, nasforge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,14 +65,6 @@ def test_roulette_prefers_fit_individuals_and_skips_failures():
     assert {c.string for c in children} == {members[3].string}  # no crossover / mutation: copies
 
 
-def _completed(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=1) as con:
-            return con.execute("select count(*) from trials where state='COMPLETE'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 CONFIG = """
 name: enas
 space: enas_s
@@ -97,9 +85,6 @@ def test_killed_enas_s_search_resumes_exactly(tmp_path):
     config.write_text(CONFIG)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
 
-    def cli(*args):
-        return [sys.executable, "-m", "nasforge", *args]
-
     def trials(db):
         return [(t.number, t.arch, t.values, t.state) for t in load_study("enas", str(db)).trials]
 
@@ -107,18 +92,8 @@ def test_killed_enas_s_search_resumes_exactly(tmp_path):
     assert main(["search", "--config", str(config), "--storage", str(reference)]) == 0  # in process
     assert len(trials(reference)) == 6
     assert len({t[2][0] for t in trials(reference)}) > 1  # real, differing fitness values
-    for attempt in range(3):
-        crashed = tmp_path / f"crash{attempt}.db"
-        proc = subprocess.Popen(cli("search", "--config", str(config), "--storage", str(crashed)), env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 200
-        while _completed(crashed) < 1 and proc.poll() is None and time.time() < deadline:
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        if 0 < _completed(crashed) < 6:
-            break
-    assert 0 < _completed(crashed) < 6, "the search always finished before the kill landed"
+    crashed = kill_after_first_trial(nasforge("search", "--config", str(config), "--storage", "{db}"),
+                                     lambda i: tmp_path / f"crash{i}.db", 6, env, attempts=3)
     assert main(["resume", "enas", "--storage", str(crashed)]) == 0
     assert trials(crashed) == trials(reference)
 

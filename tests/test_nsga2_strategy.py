@@ -11,10 +11,10 @@ import pytest
 from nasforge.architecture import Architecture
 from nasforge.errors import ConfigError
 from nasforge.objectives import Objective
+from nasforge.pareto import nondominated_mask
 from nasforge.spaces.base import SearchSpace
 from nasforge.spaces.nb201 import NB201Space
 from nasforge.strategies.nsga2 import NSGA2
-from nasforge.pareto import nondominated_mask
 from nasforge.testing import check_strategy
 from nasforge.trial import TrialState
 from tests.helpers.spaces import BoundedSumSpace

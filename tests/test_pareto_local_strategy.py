@@ -11,11 +11,11 @@ import pytest
 from nasforge.architecture import Architecture
 from nasforge.errors import ConfigError
 from nasforge.objectives import Objective
+from nasforge.pareto import nondominated_mask
 from nasforge.registry import STRATEGIES
 from nasforge.spaces.nb201 import NB201Space
 from nasforge.strategies.pareto_local import ParetoLocalSearch
 from nasforge.strategies.random import RandomSearch
-from nasforge.pareto import nondominated_mask
 from nasforge.testing import check_strategy
 from tests.helpers.spaces import BoundedSumSpace
 

@@ -7,7 +7,6 @@ import signal
 import time
 
 import pytest
-
 from conftest import needs_data
 
 from nasforge.architecture import Architecture

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nasforge.evaluators.trainer import TrainerEvaluator
 from nasforge.errors import ConfigError
+from nasforge.evaluators.trainer import TrainerEvaluator
 from nasforge.spaces.chain import ChainSpace
 from nasforge.study.context import TrialContext
 from nasforge.training.precision import Precision

@@ -12,7 +12,7 @@ from nasforge.architecture import Categorical, Float, Integer
 from nasforge.errors import ArchitectureError, ConfigError
 from nasforge.objectives import Objective
 from nasforge.spaces.base import SearchSpace
-from nasforge.strategies.qnas import PAPER, SMALL_BUDGET, QNAS
+from nasforge.strategies.qnas import PAPER, QNAS, SMALL_BUDGET
 from nasforge.strategies.qnas_quantum import (
     QuantumPopulation,
     from_unit_value,

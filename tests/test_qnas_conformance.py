@@ -6,14 +6,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import needs_data
 
 from nasforge.objectives import Objective
 from nasforge.spaces.chain import ChainSpace
 from nasforge.spaces.nb201 import NB201Space
 from nasforge.strategies.qnas import QNAS
 from nasforge.testing.conformance import check_strategy
-
-from conftest import needs_data
 
 
 def chain_score(space: ChainSpace):

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import needs_data
+
 from nasforge.architecture import Architecture
 from nasforge.errors import ConfigError
 from nasforge.evaluators.base import Evaluator

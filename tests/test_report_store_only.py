@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from nasforge.evaluators.base import Evaluator
 from nasforge.spaces.nb201 import NB201Space
 from nasforge.strategies.random import RandomSearch
-from nasforge.evaluators.base import Evaluator
 from nasforge.study import create_study
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import needs_data
+
 from nasforge.errors import ConfigError
 from nasforge.study.schedulers import (
     ASHA,

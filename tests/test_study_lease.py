@@ -15,6 +15,7 @@ import pytest
 
 from nasforge.errors import StorageError
 from nasforge.store.sqlite import SQLiteStore
+from tests.helpers.kill import stored
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIALS = 12
@@ -34,11 +35,7 @@ def _resume(db: Path) -> list[str]:
 
 
 def _finished(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=1) as con:
-            return con.execute("select count(*) from trials where state!='RUNNING'").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+    return stored(db, "state!='RUNNING'")
 
 
 def _trials(db: Path) -> list[tuple]:

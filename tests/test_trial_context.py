@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import needs_data
+
 from nasforge.architecture import Architecture
 from nasforge.study import create_study
 from nasforge.study.context import PruneRule, TrialContext
@@ -63,8 +63,8 @@ def test_checkpoint_continuation_equals_one_uninterrupted_run(tmp_path):
 
 
 def test_asha_on_real_training_promotes_from_checkpoints_and_saves_everything(tmp_path):
-    from nasforge.strategies.random import RandomSearch
     from nasforge.store.sqlite import SQLiteStore
+    from nasforge.strategies.random import RandomSearch
 
     space, evaluator = _chain_trainer(epochs=3)
     storage = tmp_path / "asha.db"
