@@ -12,11 +12,10 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import registry
 from .errors import ConfigError
 from .objectives import parse_objectives, unknown_metric
-from . import registry
 from .registry import resolve
-
 
 #: a budget beyond this is a typo (10**20), not a study anyone runs
 MAX_TRIALS = 10_000_000

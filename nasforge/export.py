@@ -99,7 +99,7 @@ def export_checkpoint(
     from .training.checkpoint import load_best_weights
 
     weights, meta = load_best_weights(checkpoint)
-    net = _build(space, arch, meta)
+    net = build_from_meta(space, arch, meta)
     net.load_state_dict(weights)
     out = prepare_folder(out_dir, force)
     metrics = {"recorded": dict(recorded or {})}
@@ -159,7 +159,8 @@ def pick_trial(study: str, trials: list[Trial], objective: Any, number: int | No
     return matches[0]
 
 
-def _build(space: Any, arch: Architecture, meta: Mapping[str, Any]) -> torch.nn.Module:
+def build_from_meta(space: Any, arch: Architecture, meta: Mapping[str, Any]) -> torch.nn.Module:
+    """The untrained network a checkpoint's weights belong to (builder or model_factory)."""
     from .registry import load_object
 
     shape, classes = tuple(meta["input_shape"]), int(meta["num_classes"])

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 
-
 def is_integer(value: Any) -> bool:
     """True for Python and NumPy integers, but not for ``bool``."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

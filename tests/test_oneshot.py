@@ -186,6 +186,7 @@ def test_oneshot_study_resume_and_quantised_export(tmp_path) -> None:
 
     out = export_quantized_trial(again, tmp_path / "export")
     metrics = json.loads((out / "metrics.json").read_text())
+    assert json.loads((out / "architecture.json").read_text())["retrained"] is False  # saved weights
     assert metrics["exported_test_accuracy"] == pytest.approx(metrics["recorded"]["test_accuracy"])
     codes = torch.load(out / "quantized.pt")
     assert any(t.dtype == torch.int8 for t in codes.values())

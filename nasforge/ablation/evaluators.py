@@ -26,9 +26,9 @@ from typing import Any, Mapping, Sequence
 from ..architecture import Architecture
 from ..errors import ConfigError
 from ..evaluators.trainer import TrainerEvaluator
-from .features import AXES
 from ..options import Choice, Int, Map, Str, validated
 from ..registry import load_object
+from .features import AXES
 
 FEATURE_MODELS = ("logistic", "mlp")
 #: defaults of an ablation trial: Adam at a constant rate suits the small models ablated here

@@ -17,8 +17,8 @@ from .embed import embed
 from .export import export
 from .fit_predictor import fit_predictor
 from .oneshot import oneshot
-from .report import delete, list_studies, report
 from .reduce import reduce
+from .report import delete, list_studies, report
 from .search import resume, search
 from .segment import segment
 from .trials import trials

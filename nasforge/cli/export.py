@@ -11,7 +11,6 @@ import typer
 from ..errors import ConfigError
 
 
-
 def export(
     name: Optional[str] = typer.Argument(None, help="study name (optional if the file has one)"),
     storage: str = typer.Option("nasforge.db", help="SQLite file holding the study"),

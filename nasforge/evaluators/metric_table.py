@@ -20,9 +20,9 @@ from typing import Any, Sequence
 from ..architecture import Architecture
 from ..errors import ConfigError
 from ..metrics.metric_table import MetricTable
+from ..options import Bool, Map, Seq, Str, validated
 from ..registry import resolve
 from ..spaces.base import SearchSpace
-from ..options import Bool, Map, Seq, Str, validated
 from .base import Evaluator
 
 

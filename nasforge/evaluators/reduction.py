@@ -22,7 +22,7 @@ from ..architecture import Architecture
 from ..errors import ConfigError
 from ..options import Bool, Float, Int, Str, validated
 from .trainer import METRICS as TRAINER_METRICS
-from .trainer import TrainerEvaluator, TrainedModel
+from .trainer import TrainedModel, TrainerEvaluator
 
 METRICS = TRAINER_METRICS + ("compression", "n2n_reward")
 

@@ -37,9 +37,9 @@ import numpy as np
 
 from ..architecture import Architecture
 from ..errors import ConfigError, DataError, TrialPruned
+from ..options import Bool, Choice, validated
 from ..paths import data_file
 from ..spaces.nb201 import NUM_ARCHS, OPS, NB201Space
-from ..options import Bool, Choice, validated
 from .base import Evaluator
 from .tables import Table, benchmark_space, load_indexed_csv
 

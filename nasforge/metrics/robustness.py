@@ -11,7 +11,6 @@ Accuracies are in %, like every nasforge accuracy.
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 from torch import nn

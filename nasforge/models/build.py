@@ -5,9 +5,9 @@ from __future__ import annotations
 import numbers
 from typing import Any, Sequence
 
+from .. import registry
 from ..architecture import Architecture
 from ..errors import ConfigError
-from .. import registry
 
 
 def build_model(

@@ -24,7 +24,19 @@ from torch import nn
 
 from ..architecture import Architecture
 from ..errors import ConfigError
-from ..export import ARCH_FILE, METRICS_FILE, MODEL_FILE, Normalised, _save_program, prepare_folder
+from ..evaluators.trainer import TrainedModel
+from ..export import (
+    ARCH_FILE,
+    CHECKPOINT_FILE,
+    LOAD_HINT,
+    METRICS_FILE,
+    MODEL_FILE,
+    Normalised,
+    _save_program,
+    build_from_meta,
+    pick_trial,
+    prepare_folder,
+)
 from ..models.chain_precision import QuantChainNetwork, QuantConvBlock
 from .quant import FLOAT_BITS, code_range, weight_codes
 
@@ -117,12 +129,14 @@ def export_quantized(
     recorded: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     force: bool = False,
+    checkpoint: Path | None = None,
 ) -> Path:
-    """Retrain ``arch`` with ``evaluator`` (quant_trainer) and write the integer export folder."""
+    """Write the integer export folder of ``arch``: from the trial's saved weights when
+    ``checkpoint`` exists (no training), else retrained with ``evaluator`` (quant_trainer)."""
     if getattr(evaluator, "name", None) != "quant_trainer":
         raise ConfigError(f"quantised export needs the quant_trainer evaluator, got {getattr(evaluator, 'name', evaluator)!r}")
     out = prepare_folder(out_dir, force, files=(QUANT_FILE,))  # never overwrites or follows a link
-    trained = evaluator.train(arch, fidelity, seed)
+    trained = _trained(evaluator, arch, seed, fidelity, checkpoint)
     net = trained.model.to("cpu").eval()
     integer = IntegerChain(net).eval()
     wrapped = Normalised(integer, trained.mean, trained.std, len(trained.input_shape)).eval()
@@ -148,14 +162,17 @@ def export_quantized(
         "space": evaluator.space.name, "arch": arch.string, "input_shape": list(trained.input_shape),
         "num_classes": trained.num_classes,
         "normalisation": {"mean": list(trained.mean), "std": list(trained.std), "built_into": MODEL_FILE},
-        "model_file": MODEL_FILE, "load": f"torch.export.load('{MODEL_FILE}').module()",
+        "model_file": MODEL_FILE, "load": LOAD_HINT,
         "model_input": "raw float32 tensor [batch, " + ", ".join(map(str, trained.input_shape)) + "]",
         "quantized_file": QUANT_FILE, "layers": layers, "head_bits": net.head_bits,
         "weights": "int8 tensors holding b-bit two's-complement codes; weight = codes * w_scale",
         "activations": "clamp(round(x * (1 / a_scale)), low, high) * a_scale before each layer",
-        "seed": seed, "fidelity": fidelity, "evaluator": evaluator.config(), **dict(extra or {}),
+        "seed": seed, "fidelity": fidelity, "trained_with": trained.hparams,
+        "retrained": checkpoint is None or not checkpoint.is_file(), **dict(extra or {}),
     }
-    metrics: dict[str, Any] = {"hardware": cost, "exported_test_accuracy": accuracy, "retrained": trained.metrics}
+    metrics: dict[str, Any] = {"hardware": cost, "exported_test_accuracy": accuracy}
+    if description["retrained"]:
+        metrics["retrained"] = trained.metrics
     if recorded is not None:
         metrics["recorded"] = dict(recorded)
     for path, data in ((out / ARCH_FILE, description), (out / METRICS_FILE, metrics)):
@@ -166,18 +183,30 @@ def export_quantized(
 def export_quantized_trial(
     study: Any, out_dir: str | Path, trial_number: int | None = None, force: bool = False
 ) -> Path:
-    """Export the study's best trial (first objective) or trial ``trial_number``, quantised."""
-    trials = [t for t in study.trials if t.state.value == "COMPLETE"]
-    if trial_number is None:
-        trial = study.best_trial
-    else:
-        trial = next((t for t in trials if t.number == trial_number), None)
-    if trial is None:
-        raise ConfigError(f"study {study.name!r} has no COMPLETE trial {'' if trial_number is None else trial_number}".strip())
+    """Export the study's best trial (one notion of best) or trial ``trial_number``, quantised,
+    from the weights the trial saved."""
+    trial = pick_trial(study.name, study.trials, study.objectives[0], trial_number)
+    if trial.state.value != "COMPLETE":
+        raise ConfigError(f"trial {trial.number} is {trial.state.value}; only COMPLETE trials can be exported")
     fidelity = trial.fidelity if trial.fidelity is not None else study.fidelity
+    checkpoint = study.store.artifacts.trial_dir(study.name, trial.number) / CHECKPOINT_FILE
     return export_quantized(study.evaluator, study.space.from_string(trial.arch), out_dir, trial.seed, fidelity,
                             recorded=trial.metrics, extra={"study": study.name, "trial": trial.number},
-                            force=force)
+                            force=force, checkpoint=checkpoint)
+
+
+def _trained(evaluator: Any, arch: Architecture, seed: int, fidelity: int | None,
+             checkpoint: Path | None) -> TrainedModel:
+    """The trial's network with its saved weights, or a deterministic retraining without them."""
+    if checkpoint is None or not checkpoint.is_file():
+        return evaluator.train(arch, fidelity, seed)
+    from ..training.checkpoint import load_best_weights
+
+    weights, meta = load_best_weights(checkpoint)
+    net = build_from_meta(evaluator.space, arch, meta)
+    net.load_state_dict(weights)
+    return TrainedModel(net, {}, dict(meta.get("hparams") or {}), tuple(meta["input_shape"]),
+                        int(meta["num_classes"]), tuple(meta["mean"]), tuple(meta["std"]))
 
 
 def _quantize(x: torch.Tensor, scale: torch.Tensor, low: int, high: int) -> torch.Tensor:

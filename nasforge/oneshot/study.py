@@ -94,8 +94,8 @@ def search_derived(config: dict[str, Any]) -> tuple[list[str], list[dict[str, An
 
 def run_oneshot(config: dict[str, Any], callbacks=()) -> Any:
     """Search (unless the study already exists: then resume it) and run the derived trials."""
-    from ..store.sqlite import SQLiteStore
     from .. import errors
+    from ..store.sqlite import SQLiteStore
     from ..study.api import create_study_from_config, load_study
 
     if not isinstance(config, dict):

@@ -17,7 +17,13 @@ from torch import nn
 from ..architecture import Architecture
 from ..errors import ConfigError
 from ..metrics.cost import fixed_layer_cost, layer_cost
-from ..models.chain_precision import _LAYERS, ConvGeometry, QuantHead, head_geometry, position_shapes
+from ..models.chain_precision import (
+    _LAYERS,
+    ConvGeometry,
+    QuantHead,
+    head_geometry,
+    position_shapes,
+)
 from ..models.nb201 import ResidualReduction, make_op
 from ..spaces.chain import NO_OP, parse_function, pool_plan
 from ..spaces.nb201 import EDGE_NAMES, EDGES, OPS

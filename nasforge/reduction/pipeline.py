@@ -124,8 +124,13 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_reduction(config: Any, log: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Run every step for ``config`` (a mapping or :class:`ReduceConfig`) and return the report."""
-    from ..evaluators.reduction import (ReductionEvaluator, load_reference, reference_from, relative_metrics,
-                                        save_reference)
+    from ..evaluators.reduction import (
+        ReductionEvaluator,
+        load_reference,
+        reference_from,
+        relative_metrics,
+        save_reference,
+    )
     from ..spaces.reduction import ReductionSpace
     from ..study.api import create_study_from_config, load_study
     from ..trial import TrialState

@@ -15,15 +15,14 @@ from ..objectives import Objective, parse_objectives
 from ..pareto import (
     Bounds,
     Constraint,
-    reference_point,
     bounds_array,
     complete_trials,
     feasible,
     hypervolume,
     pareto_front,
+    reference_point,
 )
 from ..trial import Trial
-
 
 # --- the report block -----------------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import ConfigError, StorageError
-from .artifacts import ArtifactStore
 from ..trial import Trial, TrialState
+from .artifacts import ArtifactStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS studies (

@@ -15,10 +15,9 @@ import numpy as np
 from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
-from ..spaces.base import SearchSpace
 from ..options import Component, Int, validated
+from ..spaces.base import SearchSpace
 from ..validation import check_int, is_integer  # noqa: F401 - re-exported for strategies
-
 
 _POSITIVE = Int(low=1)
 

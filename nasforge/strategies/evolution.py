@@ -19,8 +19,8 @@ from typing import Any, Sequence
 from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
-from ..spaces.base import SearchSpace
 from ..options import Int, validated
+from ..spaces.base import SearchSpace
 from .base import Strategy
 
 

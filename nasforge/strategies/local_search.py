@@ -19,8 +19,8 @@ from typing import Any, Sequence
 
 from ..architecture import Architecture
 from ..objectives import Objective
-from ..spaces.base import SearchSpace
 from ..options import Bool, Int, validated
+from ..spaces.base import SearchSpace
 from .base import Strategy
 from .random import sample_unseen
 

@@ -33,12 +33,12 @@ import numpy as np
 from ..architecture import Architecture, Categorical, Float, Gene, Integer
 from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
-from ..spaces.base import SearchSpace
 from ..options import Choice, Int, validated
 from ..options import Float as Number
+from ..pareto import CROWDING, rank_and_crowding, selection_order
+from ..spaces.base import SearchSpace
 from .base import Strategy, check_int
 from .random import sample_unseen
-from ..pareto import CROWDING, rank_and_crowding, selection_order
 
 _ROUNDING_MARGIN = 0.5 - 1e-9
 #: what counts as "already asked": the exact architecture, or its function (space.identity)

@@ -35,12 +35,12 @@ import numpy as np
 
 from ..architecture import Architecture
 from ..objectives import Objective
-from ..spaces.base import SearchSpace
 from ..options import Choice, Int, validated
 from ..options import Float as Number
+from ..pareto import CROWDING, rank_and_crowding, to_minimisation
+from ..spaces.base import SearchSpace
 from .base import Strategy
 from .random import sample_unseen
-from ..pareto import CROWDING, rank_and_crowding, to_minimisation
 
 #: how the front member to expand is chosen
 SELECT = ("crowding", "hv", "random")

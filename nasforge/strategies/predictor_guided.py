@@ -23,11 +23,10 @@ import numpy as np
 from ..architecture import Architecture
 from ..errors import ConfigError
 from ..objectives import Objective
-from ..spaces.base import SearchSpace
 from ..options import Choice, Int, Str, validated
 from ..predictors.features import ZERO_COST_PROXIES
+from ..spaces.base import SearchSpace
 from .bo.strategy import GraphBO
-
 
 #: the ensemble settings used at each ask: 5 members, 2 x 20 ReLU, 150 full-batch Adam steps
 FAST_MLP = {"members": 5, "layers": 2, "width": 20, "steps": 150}

@@ -37,12 +37,12 @@ import numpy as np
 from ..architecture import Architecture
 from ..errors import ArchitectureError, ConfigError
 from ..objectives import Objective
-from ..spaces.base import SearchSpace
 from ..options import Bool, Choice, Int, validated
 from ..options import Float as Number
+from ..pareto import rank_and_crowding, selection_order
+from ..spaces.base import SearchSpace
 from .base import Strategy
 from .qnas_quantum import QuantumPopulation
-from ..pareto import rank_and_crowding, selection_order
 
 #: Published Q-NAS settings (Szwarcman et al.; the original implementation's defaults).
 PAPER: dict[str, Any] = {

@@ -8,8 +8,8 @@ import numpy as np
 
 from ..architecture import Architecture
 from ..objectives import Objective
-from ..spaces.base import SearchSpace
 from ..options import AnyOf, Bool, Choice, validated
+from ..spaces.base import SearchSpace
 from .base import Strategy
 
 #: samples tried for an unseen architecture before accepting a repeat (the space is ~exhausted)

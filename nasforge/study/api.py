@@ -9,7 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..config import StudyConfig, apply_overrides, build_components, config_from_objects, parse_config
+from ..config import (
+    StudyConfig,
+    apply_overrides,
+    build_components,
+    config_from_objects,
+    parse_config,
+)
 from ..errors import ConfigError
 from ..evaluators.base import Evaluator
 from ..objectives import Objective, parse_objectives

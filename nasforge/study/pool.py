@@ -19,7 +19,8 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait as wait_ready
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_ready
 from typing import Any
 
 from ..errors import ConfigError, NasforgeError

@@ -18,8 +18,8 @@ from typing import Any
 
 from ..errors import ConfigError, require
 from ..evaluators.base import Evaluator
-from .executors import Executor, Outcome, Task, run_task
 from ..options import Bool, Float, Int, Map, Str, validated
+from .executors import Executor, Outcome, Task, run_task
 from .pool import _cap_torch_threads
 
 

@@ -35,9 +35,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ConfigError
-from .context import PruneRule
 from ..options import Choice, Component, Int, Seq, validated
 from ..validation import is_integer
+from .context import PruneRule
 
 MODES = ("promote", "prune")
 CONTINUE = "continue"

@@ -33,10 +33,10 @@ import numpy as np
 from ...architecture import Architecture, LabelledDAG
 from ...errors import ArchitectureError, ConfigError
 from ...objectives import Objective
-from ...spaces.base import SearchSpace
 from ...options import Choice, Int, Map, validated
-from ...predictors.base import PREDICTORS
 from ...options import Float as Number
+from ...predictors.base import PREDICTORS
+from ...spaces.base import SearchSpace
 from ..base import Strategy
 from ..random import sample_unseen
 from .acquisition import ACQUISITIONS, acquire
